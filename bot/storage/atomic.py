@@ -1,0 +1,126 @@
+"""A TinyDB storage that never leaves a half-written file behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+FILE_MODE = 0o600
+
+
+class CorruptDataError(Exception):
+    """A data file exists but cannot be parsed; startup must stop and name it."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(f"data file {path} is corrupt ({detail})")
+        self.path = path
+
+
+class StorageWriteError(Exception):
+    """A write could not be made durable (disk full, permissions, ...); old data is intact."""
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename inside `folder` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, payload: bytes) -> None:
+    """Write `payload` to `path` via temp file, fsync, os.replace and a folder fsync."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file, or None when it does not exist; CorruptDataError when it is broken."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptDataError(path, str(exc)) from None
+
+
+class AtomicJSONStorage(Storage):
+    """JSON storage with atomic durable writes, an in-memory copy and batched writes."""
+
+    def __init__(self, path: str | Path) -> None:
+        """Bind to `path`; nothing is read until TinyDB asks."""
+        self.path = Path(path)
+        self._data: dict[str, Any] | None = None
+        self._batch_depth = 0
+        self._dirty = False
+
+    def read(self) -> dict[str, Any] | None:
+        """Return the current data (cached after the first read)."""
+        if self._data is None:
+            loaded = read_json(self.path)
+            if loaded is not None and not isinstance(loaded, dict):
+                raise CorruptDataError(self.path, "top level is not an object")
+            self._data = loaded
+        return self._data
+
+    def write(self, data: dict[str, Any]) -> None:
+        """Keep `data`; flush it to disk now unless a batch is open."""
+        self._data = data
+        self._dirty = True
+        if self._batch_depth == 0:
+            self.flush()
+
+    def flush(self) -> None:
+        """Persist pending changes atomically; on failure forget the in-memory copy."""
+        if not self._dirty:
+            return
+        try:
+            payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
+            atomic_write(self.path, payload.encode())
+        except OSError as exc:
+            self.discard()
+            raise StorageWriteError(f"could not save {self.path.name}: {exc.strerror}") from exc
+        self._dirty = False
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group several TinyDB writes into one durable write (all or nothing)."""
+        self._batch_depth += 1
+        try:
+            yield
+        except BaseException:
+            self._batch_depth -= 1
+            self.discard()
+            raise
+        self._batch_depth -= 1
+        if self._batch_depth == 0:
+            self.flush()
+
+    def discard(self) -> None:
+        """Drop the in-memory copy so the next read comes from disk."""
+        self._data = None
+        self._dirty = False
+
+    def close(self) -> None:
+        """Nothing to release: every write is already on disk."""

@@ -1,0 +1,263 @@
+"""The Store: every athlete's data in TinyDB, one durable file per athlete."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tinydb import Query, TinyDB
+from tinydb.table import Document, Table
+
+from bot.storage.atomic import AtomicJSONStorage
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PROFILE, CHECKINS, REMINDERS, STATE = "profile", "checkins", "reminders", "state"
+PROFILE_ID = 1
+_id_field = Query().id
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReminder:
+    """A pending reminder found on disk at start-up."""
+
+    user_id: int
+    record: dict[str, Any]
+
+
+class AthleteFile:
+    """One athlete's TinyDB, with a lock that serialises its reads and writes."""
+
+    def __init__(self, path: Path) -> None:
+        """Open (lazily) the athlete's file."""
+        self.storage = AtomicJSONStorage(path)
+        self.db = TinyDB(storage=lambda: self.storage)
+        self.lock = threading.Lock()
+
+    def table(self, name: str) -> Table:
+        """A table without a query cache (the storage already keeps the data in memory)."""
+        return self.db.table(name, cache_size=0)
+
+
+class Store:
+    """Durable per-athlete storage; all public coroutines run their disk work off the event loop."""
+
+    def __init__(self, data_dir: Path, *, max_open: int = 512) -> None:
+        """Use `data_dir` (created if needed, owner-only)."""
+        self.data_dir = Path(data_dir)
+        self.athletes_dir = self.data_dir / "athletes"
+        self._max_open = max_open
+        self._open: OrderedDict[int, AthleteFile] = OrderedDict()
+        self._open_lock = threading.Lock()
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Create the folders and prove they are writable (raises OSError otherwise)."""
+        self.athletes_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = self.athletes_dir / ".write-probe"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+
+    def athlete_ids(self) -> Iterator[int]:
+        """Every athlete with a data file."""
+        for entry in os.scandir(self.athletes_dir):
+            stem, dot, ext = entry.name.partition(".")
+            if dot and ext == "json" and stem.lstrip("-").isdigit():
+                yield int(stem)
+
+    def scan(self) -> list[PendingReminder]:
+        """Parse every data file (CorruptDataError names a broken one); return pending reminders."""
+        pending: list[PendingReminder] = []
+        for uid in self.athlete_ids():
+            storage = AtomicJSONStorage(self._path(uid))
+            data = storage.read() or {}
+            for record in data.get(REMINDERS, {}).values():
+                if record.get("status") == "pending":
+                    pending.append(PendingReminder(uid, record))
+        return pending
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _path(self, uid: int) -> Path:
+        """The athlete's data file."""
+        return self.athletes_dir / f"{uid}.json"
+
+    def _file(self, uid: int) -> AthleteFile:
+        """The open file for `uid`, opening it (and closing the least recently used) as needed."""
+        with self._open_lock:
+            handle = self._open.get(uid)
+            if handle is None:
+                handle = self._open[uid] = AthleteFile(self._path(uid))
+                if len(self._open) > self._max_open:
+                    self._open.popitem(last=False)
+            else:
+                self._open.move_to_end(uid)
+            return handle
+
+    def _read_sync(self, uid: int, fn: Callable[[AthleteFile], T], default: T) -> T:
+        """Run `fn` under the athlete's lock; `default` for an athlete with no file."""
+        with self._open_lock:
+            known = uid in self._open
+        if not known and not self._path(uid).exists():
+            return default
+        handle = self._file(uid)
+        with handle.lock:
+            return fn(handle)
+
+    def _write_sync(self, uid: int, fn: Callable[[AthleteFile], T]) -> T:
+        """Run `fn` under the athlete's lock, batched into one atomic file write."""
+        handle = self._file(uid)
+        with handle.lock, handle.storage.batch():
+            return fn(handle)
+
+    async def _read(self, uid: int, fn: Callable[[AthleteFile], T], default: T = None) -> T:
+        """Run a read in a worker thread."""
+        return await asyncio.to_thread(self._read_sync, uid, fn, default)
+
+    async def _write(self, uid: int, fn: Callable[[AthleteFile], T]) -> T:
+        """Run a write in a worker thread; StorageWriteError if it could not be made durable."""
+        return await asyncio.to_thread(self._write_sync, uid, fn)
+
+    # -- profile ----------------------------------------------------------------------------
+
+    async def profile(self, uid: int) -> dict[str, Any] | None:
+        """The athlete's profile, or None for someone we have never stored."""
+        return await self._read(uid, lambda f: _plain(f.table(PROFILE).get(doc_id=PROFILE_ID)))
+
+    async def update_profile(self, uid: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """Merge `changes` into the profile and return the result."""
+
+        def apply(f: AthleteFile) -> dict[str, Any]:
+            table = f.table(PROFILE)
+            merged = {**(table.get(doc_id=PROFILE_ID) or {}), **changes}
+            table.upsert(Document(merged, doc_id=PROFILE_ID))
+            return merged
+
+        return await self._write(uid, apply)
+
+    # -- conversation state -----------------------------------------------------------------
+
+    async def state(self, uid: int, key: str) -> dict[str, Any] | None:
+        """A piece of conversation state (e.g. the check-in being answered)."""
+        return await self._read(uid, lambda f: _get_keyed(f.table(STATE), key))
+
+    async def set_state(self, uid: int, key: str, value: dict[str, Any] | None) -> None:
+        """Replace (or with None, delete) a piece of conversation state."""
+        await self._write(uid, lambda f: _put_keyed(f.table(STATE), key, value))
+
+    # -- check-ins --------------------------------------------------------------------------
+
+    async def checkins(self, uid: int) -> list[dict[str, Any]]:
+        """All stored check-ins and follow-ups of the athlete, oldest first."""
+        rows = await self._read(uid, lambda f: [_plain(d) for d in f.table(CHECKINS).all()], [])
+        return sorted(rows, key=lambda r: r["created_at"])
+
+    async def save_checkin(
+        self,
+        uid: int,
+        record: dict[str, Any],
+        reminders: list[dict[str, Any]],
+        *,
+        clear_state: str | None = None,
+    ) -> bool:
+        """Store a check-in with its reminders in one atomic write; False if already stored."""
+
+        def apply(f: AthleteFile) -> bool:
+            table = f.table(CHECKINS)
+            q = Query()
+            if table.contains(q.id == record["id"]) or (
+                record.get("update_id") is not None
+                and table.contains(q.update_id == record["update_id"])
+            ):
+                return False
+            table.insert(record)
+            for reminder in reminders:
+                f.table(REMINDERS).insert(reminder)
+            if clear_state:
+                _put_keyed(f.table(STATE), clear_state, None)
+            return True
+
+        return await self._write(uid, apply)
+
+    async def checkin(self, uid: int, checkin_id: str) -> dict[str, Any] | None:
+        """One check-in by id."""
+        return await self._read(
+            uid, lambda f: _plain(f.table(CHECKINS).get(_id_field == checkin_id))
+        )
+
+    async def update_checkin(self, uid: int, checkin_id: str, changes: dict[str, Any]) -> None:
+        """Merge `changes` into a stored check-in."""
+        await self._write(uid, lambda f: f.table(CHECKINS).update(changes, _id_field == checkin_id))
+
+    # -- reminders --------------------------------------------------------------------------
+
+    async def reminder(self, uid: int, reminder_id: str) -> dict[str, Any] | None:
+        """One reminder record by id."""
+        return await self._read(
+            uid, lambda f: _plain(f.table(REMINDERS).get(_id_field == reminder_id))
+        )
+
+    async def reminders(self, uid: int) -> list[dict[str, Any]]:
+        """All reminder records of the athlete."""
+        return await self._read(uid, lambda f: [_plain(d) for d in f.table(REMINDERS).all()], [])
+
+    async def add_reminders(self, uid: int, records: list[dict[str, Any]]) -> None:
+        """Store new reminder records."""
+        await self._write(uid, lambda f: f.table(REMINDERS).insert_multiple(records))
+
+    async def set_reminders_status(
+        self, uid: int, match: Callable[[dict[str, Any]], bool], changes: dict[str, Any]
+    ) -> list[str]:
+        """Update the pending reminders that `match`; return their ids."""
+
+        def apply(f: AthleteFile) -> list[str]:
+            table = f.table(REMINDERS)
+            hits = [d for d in table.all() if d.get("status") == "pending" and match(d)]
+            table.update(changes, doc_ids=[d.doc_id for d in hits])
+            return [d["id"] for d in hits]
+
+        return await self._write(uid, apply)
+
+    # -- erase ------------------------------------------------------------------------------
+
+    async def forget(self, uid: int) -> None:
+        """Erase everything stored about the athlete."""
+
+        def erase() -> None:
+            handle = self._file(uid)
+            with handle.lock:
+                self._path(uid).unlink(missing_ok=True)
+                handle.storage.discard()
+                with self._open_lock:
+                    self._open.pop(uid, None)
+
+        await asyncio.to_thread(erase)
+
+
+def _plain(doc: Document | None) -> dict[str, Any] | None:
+    """A detached plain-dict copy of a TinyDB document."""
+    return None if doc is None else copy.deepcopy(dict(doc))
+
+
+def _get_keyed(table: Table, key: str) -> dict[str, Any] | None:
+    """The value stored under `key` in a key/value table."""
+    doc = table.get(Query().key == key)
+    return None if doc is None else copy.deepcopy(doc["value"])
+
+
+def _put_keyed(table: Table, key: str, value: dict[str, Any] | None) -> None:
+    """Set (or remove) `key` in a key/value table."""
+    if value is None:
+        table.remove(Query().key == key)
+    else:
+        table.upsert({"key": key, "value": value}, Query().key == key)

@@ -1,0 +1,96 @@
+"""The check-in model: what an athlete tells us after a session (pure data, no Telegram)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class SessionType(StrEnum):
+    """Kinds of training session the check-in distinguishes."""
+
+    INTERVALS = "intervals"
+    STRENGTH = "strength"
+    ENDURANCE = "endurance"
+    TEAM = "team"
+    EASY = "easy"
+
+
+SESSION_LABELS: dict[SessionType, str] = {
+    SessionType.INTERVALS: "Intervals / sprints",
+    SessionType.STRENGTH: "Heavy strength",
+    SessionType.ENDURANCE: "Long endurance",
+    SessionType.TEAM: "Team sport",
+    SessionType.EASY: "Easy / recovery",
+}
+
+
+class Kind(StrEnum):
+    """A full post-session check-in, or the short 48 h follow-up."""
+
+    CHECKIN = "checkin"
+    FOLLOWUP = "followup"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """One stored answer set; every time is tz-aware UTC. Missing answers are None."""
+
+    created_at: datetime
+    leg_heaviness: int | None
+    kind: Kind = Kind.CHECKIN
+    finished_at: datetime | None = None
+    session_type: SessionType | None = None
+    duration_min: int | None = None
+    rpe: int | None = None
+    motivation: int | None = None
+    breathing_elevated: bool | None = None
+    joint_pain: bool | None = None
+    muscle_twitching: bool | None = None
+    sleep_hours: float | None = None
+    id: str = ""
+    update_id: int | None = None
+    refuelled_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def observed_at(self) -> datetime:
+        """When the leg feeling was observed: the session's end for a check-in."""
+        return self.finished_at or self.created_at
+
+    @property
+    def red_signs(self) -> bool:
+        """Joint pain or sharp muscle twitching was reported."""
+        return bool(self.joint_pain or self.muscle_twitching)
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON-ready stored form (ISO datetimes, plain strings)."""
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if key == "extra":
+                continue
+            out[key] = (
+                value.isoformat()
+                if isinstance(value, datetime)
+                else (str(value) if isinstance(value, StrEnum) else value)
+            )
+        return out
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> CheckIn:
+        """Rebuild from the stored form; unknown keys are kept in `extra`."""
+        known = {f.name for f in fields(cls)} - {"extra"}
+        kwargs: dict[str, Any] = {}
+        for key in known & record.keys():
+            value = record[key]
+            if key in {"created_at", "finished_at", "refuelled_at"} and value is not None:
+                value = datetime.fromisoformat(value)
+            elif key == "session_type" and value is not None:
+                value = SessionType(value)
+            elif key == "kind":
+                value = Kind(value)
+            kwargs[key] = value
+        kwargs["extra"] = {k: v for k, v in record.items() if k not in known}
+        return cls(**kwargs)
