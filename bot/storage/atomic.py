@@ -101,6 +101,9 @@ class AtomicJSONStorage(Storage):
         except OSError as exc:
             self.discard()
             raise StorageWriteError(f"could not save {self.path.name}: {exc.strerror}") from exc
+        except BaseException:
+            self.discard()  # e.g. a value json cannot encode: never keep unsaved data in memory
+            raise
         self._dirty = False
 
     @contextmanager

@@ -35,13 +35,12 @@ class PendingReminder:
 
 
 class AthleteFile:
-    """One athlete's TinyDB, with a lock that serialises its reads and writes."""
+    """One athlete's TinyDB (only used while holding the athlete's lock in the Store)."""
 
     def __init__(self, path: Path) -> None:
         """Open (lazily) the athlete's file."""
         self.storage = AtomicJSONStorage(path)
         self.db = TinyDB(storage=lambda: self.storage)
-        self.lock = threading.Lock()
 
     def table(self, name: str) -> Table:
         """A table without a query cache (the storage already keeps the data in memory)."""
@@ -58,6 +57,9 @@ class Store:
         self._max_open = max_open
         self._open: OrderedDict[int, AthleteFile] = OrderedDict()
         self._open_lock = threading.Lock()
+        # Per-athlete locks outlive evicted AthleteFiles, so a handle evicted mid-write and
+        # a freshly opened one for the same athlete can never read/write concurrently.
+        self._locks: dict[int, threading.Lock] = {}
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -92,8 +94,13 @@ class Store:
         """The athlete's data file."""
         return self.athletes_dir / f"{uid}.json"
 
+    def _lock(self, uid: int) -> threading.Lock:
+        """The lock that serialises every read and write of `uid`'s file."""
+        with self._open_lock:
+            return self._locks.setdefault(uid, threading.Lock())
+
     def _file(self, uid: int) -> AthleteFile:
-        """The open file for `uid`, opening it (and closing the least recently used) as needed."""
+        """The open file for `uid` (call with `uid`'s lock held), opening/evicting as needed."""
         with self._open_lock:
             handle = self._open.get(uid)
             if handle is None:
@@ -110,15 +117,15 @@ class Store:
             known = uid in self._open
         if not known and not self._path(uid).exists():
             return default
-        handle = self._file(uid)
-        with handle.lock:
-            return fn(handle)
+        with self._lock(uid):
+            return fn(self._file(uid))
 
     def _write_sync(self, uid: int, fn: Callable[[AthleteFile], T]) -> T:
         """Run `fn` under the athlete's lock, batched into one atomic file write."""
-        handle = self._file(uid)
-        with handle.lock, handle.storage.batch():
-            return fn(handle)
+        with self._lock(uid):
+            handle = self._file(uid)
+            with handle.storage.batch():
+                return fn(handle)
 
     async def _read(self, uid: int, fn: Callable[[AthleteFile], T], default: T = None) -> T:
         """Run a read in a worker thread."""
@@ -137,11 +144,13 @@ class Store:
     async def update_profile(self, uid: int, changes: dict[str, Any]) -> dict[str, Any]:
         """Merge `changes` into the profile and return the result."""
 
+        changes = copy.deepcopy(changes)
+
         def apply(f: AthleteFile) -> dict[str, Any]:
             table = f.table(PROFILE)
             merged = {**(table.get(doc_id=PROFILE_ID) or {}), **changes}
             table.upsert(Document(merged, doc_id=PROFILE_ID))
-            return merged
+            return copy.deepcopy(merged)
 
         return await self._write(uid, apply)
 
@@ -153,6 +162,7 @@ class Store:
 
     async def set_state(self, uid: int, key: str, value: dict[str, Any] | None) -> None:
         """Replace (or with None, delete) a piece of conversation state."""
+        value = copy.deepcopy(value)
         await self._write(uid, lambda f: _put_keyed(f.table(STATE), key, value))
 
     # -- check-ins --------------------------------------------------------------------------
@@ -171,6 +181,7 @@ class Store:
         clear_state: str | None = None,
     ) -> bool:
         """Store a check-in with its reminders in one atomic write; False if already stored."""
+        record, reminders = copy.deepcopy(record), copy.deepcopy(reminders)
 
         def apply(f: AthleteFile) -> bool:
             table = f.table(CHECKINS)
@@ -197,6 +208,7 @@ class Store:
 
     async def update_checkin(self, uid: int, checkin_id: str, changes: dict[str, Any]) -> None:
         """Merge `changes` into a stored check-in."""
+        changes = copy.deepcopy(changes)
         await self._write(uid, lambda f: f.table(CHECKINS).update(changes, _id_field == checkin_id))
 
     # -- reminders --------------------------------------------------------------------------
@@ -213,12 +225,14 @@ class Store:
 
     async def add_reminders(self, uid: int, records: list[dict[str, Any]]) -> None:
         """Store new reminder records."""
+        records = copy.deepcopy(records)
         await self._write(uid, lambda f: f.table(REMINDERS).insert_multiple(records))
 
     async def set_reminders_status(
         self, uid: int, match: Callable[[dict[str, Any]], bool], changes: dict[str, Any]
     ) -> list[str]:
         """Update the pending reminders that `match`; return their ids."""
+        changes = copy.deepcopy(changes)
 
         def apply(f: AthleteFile) -> list[str]:
             table = f.table(REMINDERS)
@@ -234,12 +248,12 @@ class Store:
         """Erase everything stored about the athlete."""
 
         def erase() -> None:
-            handle = self._file(uid)
-            with handle.lock:
+            with self._lock(uid):
                 self._path(uid).unlink(missing_ok=True)
-                handle.storage.discard()
                 with self._open_lock:
-                    self._open.pop(uid, None)
+                    handle = self._open.pop(uid, None)
+                if handle is not None:
+                    handle.storage.discard()
 
         await asyncio.to_thread(erase)
 

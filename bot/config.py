@@ -1,0 +1,69 @@
+"""Settings from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.parsing import zone
+
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded as one line for the operator."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from BOT_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore")
+
+    token: SecretStr = Field(description="Bot token from @BotFather")
+    api_url: str | None = Field(
+        None, description="Bot API base URL, e.g. http://127.0.0.1:8081/bot"
+    )
+    data_dir: Path = Path("data")
+    default_tz: str = "UTC"
+    log_level: str = "INFO"
+    tick_seconds: float = Field(1.0, gt=0, le=60, description="How often due reminders are sent")
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        """Reject anything that is not shaped like a BotFather token."""
+        if not TOKEN_PATTERN.match(value.get_secret_value().strip()):
+            raise ValueError("BOT_TOKEN does not look like a bot token (digits:secret)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("default_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """Accept only time zones we can resolve."""
+        zone(value)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        """Normalise and check the log level name."""
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"BOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {value!r}")
+        return level
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one ConfigError line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "BOT_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        if first["type"] == "missing":
+            raise ConfigError(f"{name} is not set (get a token from @BotFather)") from None
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {reason}") from None

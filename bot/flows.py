@@ -1,0 +1,298 @@
+"""The question flows (onboarding, check-in, 48 h follow-up) as data: prompts, buttons, parsers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from bot.parsing import parse_clock, parse_finish, parse_minutes, parse_number, parse_timezone
+from rules.model import SESSION_LABELS, SessionType
+
+Answer = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerContext:
+    """What a parser may need besides the text: the time and the athlete's zone."""
+
+    now: datetime
+    tz: tzinfo
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question: its prompt, one-tap options (label, raw value) and the parser for both."""
+
+    key: str
+    title: str
+    prompt: str
+    options: tuple[tuple[str, str], ...]
+    parse: Callable[[str, AnswerContext], Answer]
+    columns: int = 3
+
+    def produces(self, answers: Answer) -> bool:
+        """True when `answers` already hold this question's field (e.g. prefilled)."""
+        return self.key in answers
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """An ordered list of questions with a name used in stored state."""
+
+    name: str
+    questions: tuple[Question, ...]
+    stop_when: Callable[[Answer], bool] = lambda _answers: False
+
+    def next_step(self, answers: Answer, start: int = 0) -> int | None:
+        """Index of the first unanswered question at or after `start`, or None when done."""
+        if self.stop_when(answers):
+            return None
+        for index in range(start, len(self.questions)):
+            if not self.questions[index].produces(answers):
+                return index
+        return None
+
+
+def _choice(
+    key: str, mapping: dict[str, Any], error: str
+) -> Callable[[str, AnswerContext], Answer]:
+    """A parser that accepts any of the given words (case-insensitive)."""
+
+    def parse(text: str, _ctx: AnswerContext) -> Answer:
+        word = " ".join(text.strip().lower().split())
+        if word not in mapping:
+            raise ValueError(error)
+        value = mapping[word]
+        return value if isinstance(value, dict) else {key: value}
+
+    return parse
+
+
+def _scale(key: str, low: int, high: int) -> Callable[[str, AnswerContext], Answer]:
+    """A parser for a whole number on a scale."""
+    return lambda text, _ctx: {key: parse_number(text, low, high, integer=True)}
+
+
+def _scale_options(low: int, high: int) -> tuple[tuple[str, str], ...]:
+    """One button per scale point."""
+    return tuple((str(n), str(n)) for n in range(low, high + 1))
+
+
+YES = ("yes", "y", "yeah", "yep", "agree", "i agree", "ok", "sure")
+NO = ("no", "n", "nope", "no thanks", "decline")
+
+
+def _yes_no(key: str, question: str) -> Callable[[str, AnswerContext], Answer]:
+    """A yes/no parser."""
+    words = {w: True for w in YES} | {w: False for w in NO}
+    return _choice(key, words, f"Please tap Yes or No ({question}).")
+
+
+def _duration(text: str, _ctx: AnswerContext) -> Answer:
+    """Session length in minutes, 5 to 600."""
+    minutes = parse_minutes(text)
+    if not 5 <= minutes <= 600:
+        raise ValueError("Please send the session length in minutes, between 5 and 600.")
+    return {"duration_min": minutes}
+
+
+def _sleep(text: str, _ctx: AnswerContext) -> Answer:
+    """Hours slept, 0 to 16 (or 'skip')."""
+    cleaned = text.strip().lower()
+    if cleaned in {"skip", "-", "don't know", "dont know"}:
+        return {"sleep_hours": None}
+    if "h" in cleaned and any(c.isdigit() for c in cleaned.split("h", 1)[1]):
+        return {"sleep_hours": round(parse_minutes(cleaned) / 60, 2)}
+    return {"sleep_hours": parse_number(cleaned.rstrip("h "), 0, 16, integer=False)}
+
+
+def _bedtime(text: str, _ctx: AnswerContext) -> Answer:
+    """Usual bedtime as HH:MM."""
+    return {"bedtime": parse_clock(text).strftime("%H:%M")}
+
+
+SESSION_WORDS: dict[str, Any] = {str(t): str(t) for t in SessionType} | {
+    "sprints": "intervals",
+    "interval": "intervals",
+    "hiit": "intervals",
+    "track": "intervals",
+    "weights": "strength",
+    "gym": "strength",
+    "lifting": "strength",
+    "long run": "endurance",
+    "long ride": "endurance",
+    "run": "endurance",
+    "ride": "endurance",
+    "football": "team",
+    "soccer": "team",
+    "basketball": "team",
+    "rugby": "team",
+    "hockey": "team",
+    "recovery": "easy",
+    "easy run": "easy",
+}
+
+PAIN_WORDS: dict[str, Any] = {
+    "none": {"joint_pain": False, "muscle_twitching": False},
+    "no": {"joint_pain": False, "muscle_twitching": False},
+    "neither": {"joint_pain": False, "muscle_twitching": False},
+    "joint": {"joint_pain": True, "muscle_twitching": False},
+    "joint pain": {"joint_pain": True, "muscle_twitching": False},
+    "twitch": {"joint_pain": False, "muscle_twitching": True},
+    "twitching": {"joint_pain": False, "muscle_twitching": True},
+    "both": {"joint_pain": True, "muscle_twitching": True},
+}
+
+CONSENT = Question(
+    key="consent",
+    title="Consent",
+    prompt=(
+        "To tailor advice I store your answers: session, effort, how your legs feel, sleep. "
+        "That is health data. It stays private to you, is never shared unless you say so, "
+        "and /forget erases it.\n\nOK to store your answers?"
+    ),
+    options=(("✅ I agree", "yes"), ("No thanks", "no")),
+    parse=_yes_no("consent", "may I store your answers?"),
+    columns=2,
+)
+
+TIMEZONE = Question(
+    key="tz",
+    title="Time zone",
+    prompt=(
+        "Which time zone are you in? Tap one, or type a city (e.g. Madrid) or an offset (UTC+2)."
+    ),
+    options=(
+        ("London", "Europe/London"),
+        ("Berlin / Paris", "Europe/Berlin"),
+        ("Moscow", "Europe/Moscow"),
+        ("New York", "America/New_York"),
+        ("Chicago", "America/Chicago"),
+        ("Los Angeles", "America/Los_Angeles"),
+        ("India", "Asia/Kolkata"),
+        ("Tokyo", "Asia/Tokyo"),
+        ("Sydney", "Australia/Sydney"),
+        ("UTC", "UTC"),
+    ),
+    parse=lambda text, _ctx: {"tz": parse_timezone(text)},
+    columns=3,
+)
+
+BEDTIME = Question(
+    key="bedtime",
+    title="Bedtime",
+    prompt="When do you usually go to bed? Tap one or type a time like 22:45.",
+    options=tuple((t, t) for t in ("21:30", "22:00", "22:30", "23:00", "23:30", "00:00")),
+    parse=_bedtime,
+    columns=3,
+)
+
+FINISHED = Question(
+    key="finished_at",
+    title="Finished",
+    prompt="When did your session finish? Tap, or type minutes ago (e.g. 20) or a time (18:40).",
+    options=(
+        ("Just now", "0"),
+        ("15 min ago", "15"),
+        ("30 min ago", "30"),
+        ("1 h ago", "60"),
+        ("2 h ago", "120"),
+    ),
+    parse=lambda text, ctx: {"finished_at": parse_finish(text, ctx.now, ctx.tz).isoformat()},
+    columns=3,
+)
+
+SESSION = Question(
+    key="session_type",
+    title="Session",
+    prompt="What kind of session was it?",
+    options=tuple((label, str(kind)) for kind, label in SESSION_LABELS.items()),
+    parse=_choice(
+        "session_type",
+        SESSION_WORDS | {label.lower(): str(k) for k, label in SESSION_LABELS.items()},
+        "Please tap one of the session types.",
+    ),
+    columns=2,
+)
+
+DURATION = Question(
+    key="duration_min",
+    title="Duration",
+    prompt="How long was it? Tap, or type minutes (e.g. 75).",
+    options=tuple((f"{m} min", str(m)) for m in (30, 45, 60, 75, 90, 120)),
+    parse=_duration,
+    columns=3,
+)
+
+RPE = Question(
+    key="rpe",
+    title="Effort (RPE)",
+    prompt=(
+        "How hard was the whole session, 0–10? (0 rest · 3 moderate · 5 hard · "
+        "7 very hard · 10 maximal)"
+    ),
+    options=_scale_options(0, 10),
+    parse=_scale("rpe", 0, 10),
+    columns=6,
+)
+
+HEAVINESS = Question(
+    key="leg_heaviness",
+    title="Leg heaviness",
+    prompt="How heavy do your legs feel right now, 0–10? (0 fresh · 5 heavy · 10 like lead)",
+    options=_scale_options(0, 10),
+    parse=_scale("leg_heaviness", 0, 10),
+    columns=6,
+)
+
+MOTIVATION = Question(
+    key="motivation",
+    title="Motivation",
+    prompt="How motivated do you feel right now, 1–5? (1 none · 3 okay · 5 fired up)",
+    options=_scale_options(1, 5),
+    parse=_scale("motivation", 1, 5),
+    columns=5,
+)
+
+BREATHING = Question(
+    key="breathing_elevated",
+    title="Breathing elevated",
+    prompt="Is your breathing still elevated?",
+    options=(("Yes", "yes"), ("No", "no")),
+    parse=_yes_no("breathing_elevated", "is your breathing still elevated?"),
+    columns=2,
+)
+
+PAIN = Question(
+    key="joint_pain",
+    title="Joint pain / twitching",
+    prompt="Any joint pain or sharp muscle twitching?",
+    options=(
+        ("Neither", "none"),
+        ("Joint pain", "joint"),
+        ("Twitching", "twitch"),
+        ("Both", "both"),
+    ),
+    parse=_choice("joint_pain", PAIN_WORDS, "Please tap Neither, Joint pain, Twitching or Both."),
+    columns=2,
+)
+
+SLEEP = Question(
+    key="sleep_hours",
+    title="Sleep",
+    prompt="How many hours did you sleep last night? Tap, or type e.g. 7.5.",
+    options=(*((f"{h} h", h) for h in ("5", "6", "7", "8", "9")), ("Skip", "skip")),
+    parse=_sleep,
+    columns=3,
+)
+
+ONBOARDING = Flow(
+    "onboard", (CONSENT, TIMEZONE, BEDTIME), stop_when=lambda a: a.get("consent") is False
+)
+CHECKIN = Flow(
+    "checkin", (FINISHED, SESSION, DURATION, RPE, HEAVINESS, MOTIVATION, BREATHING, PAIN, SLEEP)
+)
+FOLLOWUP = Flow("followup", (HEAVINESS, PAIN))
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (ONBOARDING, CHECKIN, FOLLOWUP)}

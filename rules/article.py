@@ -1,0 +1,72 @@
+"""Verbatim article sentences and beyond-article citations that every rule must cite."""
+
+from __future__ import annotations
+
+SENTENCES: dict[str, str] = {
+    "glycogen": (
+        "After sustained effort, glycogen stores in skeletal muscle can plummet by 60–80%, "
+        "especially in fast-twitch fibers responsible for explosive power."
+    ),
+    "lactate_brake": (
+        "This biochemical shift triggers a protective neural brake—motor neurons reduce firing "
+        "frequency to prevent damage—leading to what we feel as heavy, sluggish legs."
+    ),
+    "safety": "It’s not laziness; it’s a safety mechanism wrapped in physical reality.",
+    "central": (
+        "prolonged exertion resets dopamine signaling in the prefrontal cortex, dampening "
+        "motivation and perceived effort regulation."
+    ),
+    "disconnect": (
+        "Athletes report not just heavier limbs, but a disconnect between intention and execution."
+    ),
+    "negotiation": (
+        "heavy legs aren’t always a sign of physical failure, but a neural negotiation with "
+        "limited energy reserves."
+    ),
+    "perception": (
+        "In other words, the brain’s perception of effort became a dominant factor, overriding "
+        "objective strength."
+    ),
+    "cascade": "Heavy legs post-workout are rarely isolated. They’re part of a systemic cascade.",
+    "breathing": (
+        "Even the respiratory system adjusts: breathing rate remains elevated not from oxygen "
+        "debt alone, but from altered chemoreceptor sensitivity."
+    ),
+    "nonlinear": (
+        "This systemic recalibration explains why recovery feels nonlinear: the body isn’t "
+        "slowing down—it’s rebalancing."
+    ),
+    "nutrition": (
+        "Prioritize nutrient timing: a 3:1 carb-to-protein ratio within 30–60 minutes "
+        "post-exercise accelerates glycogen resynthesis."
+    ),
+    "sleep": "Prioritize sleep—deep sleep is when growth hormone peaks, driving tissue repair.",
+    "persistent": (
+        "persistent heaviness beyond 48 hours, especially with joint pain or sharp muscle "
+        "twitching, warrants caution—signs that recovery isn’t just delayed, but compromised."
+    ),
+    "signal": "heavy legs post-workout are a signal, not a sentence.",
+    "whole_system": "They demand attention—not to the muscles alone, but to the whole system.",
+}
+
+EXTERNAL_SOURCES: dict[str, str] = {
+    "nutrient_timing": (
+        "Kerksick CM, Arent S, Schoenfeld BJ, et al. International Society of Sports Nutrition "
+        "position stand: nutrient timing. J Int Soc Sports Nutr. 2017;14:33. "
+        "doi:10.1186/s12970-017-0189-4"
+    ),
+    "sleep_duration": (
+        "Watson NF, Badr MS, Belenky G, et al. Recommended amount of sleep for a healthy adult: "
+        "a joint consensus statement of the American Academy of Sleep Medicine and Sleep "
+        "Research Society. Sleep. 2015;38(6):843–844. doi:10.5665/sleep.4716"
+    ),
+    "session_rpe": (
+        "Foster C, Florhaug JA, Franklin J, et al. A new approach to monitoring exercise "
+        "training. J Strength Cond Res. 2001;15(1):109–115."
+    ),
+}
+
+
+def quote_for(key: str) -> str:
+    """The article sentence or external citation stored under `key`."""
+    return SENTENCES.get(key) or EXTERNAL_SOURCES[key]

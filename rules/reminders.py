@@ -1,0 +1,109 @@
+"""Pure reminder planning: which nudges to schedule after a check-in, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+
+from rules.facts import (
+    FOLLOWUP_AFTER,
+    REFUEL_IDEAL_FROM,
+    REFUEL_WINDOW,
+    local_hhmm,
+    needs_followup,
+)
+from rules.model import CheckIn, Kind
+
+LAST_CALL_AT = timedelta(minutes=50)
+WIND_DOWN_BEFORE = timedelta(minutes=30)
+BEDTIME_HORIZON = timedelta(hours=24)
+FOLLOWUP_VALID_FOR = timedelta(hours=24)
+FOLLOWUP_TEXT = (
+    "Checking in two days after your session: are your legs still heavy? "
+    "Any joint pain or sharp muscle twitching?"
+)
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """One reminder to schedule: send at `due_at`, pointless after `expires_at` (UTC)."""
+
+    kind: str
+    due_at: datetime
+    expires_at: datetime
+    text: str
+
+
+def reminder_still_useful(kind: str, due_at: datetime, expires_at: datetime, now: datetime) -> bool:
+    """Whether a stored reminder is still worth sending after a restart."""
+    return now < expires_at
+
+
+def plan_reminders(
+    checkin: CheckIn, now: datetime, *, tz: tzinfo, bedtime: time | None
+) -> list[ReminderPlan]:
+    """All still-useful reminders for a check-in, earliest first; past-due ones are due now."""
+    candidates = [*_nutrition(checkin, tz), *_bedtime(checkin, tz, bedtime), *_followup(checkin)]
+    live = [
+        ReminderPlan(p.kind, max(p.due_at, now), p.expires_at, p.text)
+        for p in candidates
+        if p.expires_at > now
+    ]
+    return sorted(live, key=lambda p: p.due_at)
+
+
+def _nutrition(checkin: CheckIn, tz: tzinfo) -> list[ReminderPlan]:
+    """The window-open nudge and the last call, unless already refuelled."""
+    finished = checkin.finished_at
+    if checkin.kind is not Kind.CHECKIN or finished is None or checkin.refuelled_at is not None:
+        return []
+    closes = local_hhmm(finished + REFUEL_WINDOW, tz)
+    return [
+        ReminderPlan(
+            "nutrition_open",
+            finished + REFUEL_IDEAL_FROM,
+            finished + LAST_CALL_AT,
+            f"Refuel time! A snack with a 3:1 carb-to-protein ratio (say, yoghurt with fruit "
+            f"and granola) helps refill your glycogen. The window closes at {closes}.",
+        ),
+        ReminderPlan(
+            "nutrition_last_call",
+            finished + LAST_CALL_AT,
+            finished + REFUEL_WINDOW,
+            f"Last call: if you haven't eaten yet, grab something with a 3:1 carb-to-protein "
+            f"ratio before {closes}.",
+        ),
+    ]
+
+
+def first_bedtime_after(start: datetime, tz: tzinfo, bedtime: time) -> datetime | None:
+    """The first local `bedtime` after `start` and within 24 h of it, in UTC (DST-aware)."""
+    local_day = start.astimezone(tz).date()
+    for offset in (0, 1):
+        day = local_day + timedelta(days=offset)
+        candidate = datetime.combine(day, bedtime, tzinfo=tz).astimezone(UTC)
+        if start < candidate <= start + BEDTIME_HORIZON:
+            return candidate
+    return None
+
+
+def _bedtime(checkin: CheckIn, tz: tzinfo, bedtime: time | None) -> list[ReminderPlan]:
+    """A wind-down nudge 30 minutes before the athlete's next bedtime."""
+    if bedtime is None or checkin.kind is not Kind.CHECKIN:
+        return []
+    at = first_bedtime_after(checkin.observed_at, tz, bedtime)
+    if at is None:
+        return []
+    text = (
+        f"Bedtime at {local_hhmm(at, tz)}: time to wind down. Deep sleep is when growth "
+        "hormone peaks, driving tissue repair."
+    )
+    return [ReminderPlan("bedtime", at - WIND_DOWN_BEFORE, at, text)]
+
+
+def _followup(checkin: CheckIn) -> list[ReminderPlan]:
+    """The 48 h follow-up question for very heavy legs or red signs."""
+    if not needs_followup(checkin):
+        return []
+    due = checkin.observed_at + FOLLOWUP_AFTER
+    return [ReminderPlan("followup", due, due + FOLLOWUP_VALID_FOR, FOLLOWUP_TEXT)]
