@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         """Reject anything that is not shaped like a BotFather token."""
         if not TOKEN_PATTERN.match(value.get_secret_value().strip()):
-            raise ValueError("BOT_TOKEN does not look like a bot token (digits:secret)")
+            raise ValueError(
+                "does not look like a bot token (expected digits:secret from @BotFather)"
+            )
         return SecretStr(value.get_secret_value().strip())
 
     @field_validator("default_tz")

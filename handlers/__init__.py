@@ -1,0 +1,42 @@
+"""Telegram handlers, one module per feature; `register` wires them into an Application."""
+
+from __future__ import annotations
+
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers import basics, checkin, flow, onboarding
+
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def register(app: Application) -> None:
+    """Add every handler in priority order, plus the single error handler."""
+    commands = {
+        "start": onboarding.start,
+        "checkin": checkin.checkin,
+        "cancel": basics.cancel,
+        "help": basics.help_command,
+        "privacy": basics.privacy,
+        "forget": basics.forget,
+    }
+    app.add_handlers(
+        [
+            *(CommandHandler(name, fn, filters=PRIVATE) for name, fn in commands.items()),
+            CommandHandler(list(commands), basics.group_command, filters=~PRIVATE),
+            CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),
+            CallbackQueryHandler(checkin.on_item, pattern=r"^(why|ate|fu)\|"),
+            CallbackQueryHandler(basics.forget_confirmed, pattern=r"^forget\|(yes|no)$"),
+            CallbackQueryHandler(basics.stale_button),
+            MessageHandler(filters.UpdateType.EDITED, basics.edited),
+            MessageHandler(PRIVATE & filters.COMMAND, basics.unknown_command),
+            MessageHandler(PRIVATE & filters.TEXT, basics.text),
+            MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, basics.not_text),
+        ]
+    )
+    app.add_error_handler(basics.on_error)

@@ -67,13 +67,15 @@ def _refuel(f: Facts) -> str:
             "Your 60-minute refuel window has passed, but a balanced meal with a 3:1 "
             "carb-to-protein ratio still helps you recover."
         )
-    habit = "Refuel habit: a snack with a 3:1 carb-to-protein ratio speeds glycogen refill"
     if f.refuel_minutes_left == 0:
-        return f"{habit}, and your 60-minute window closes now, so have it right away."
-    deadline = local_hhmm(f.refuel_deadline, f.tz)
+        return (
+            "Your 60-minute refuel window closes now: a snack with a 3:1 carb-to-protein ratio "
+            "right away still speeds glycogen refill."
+        )
     return (
-        f"{habit} within 60 minutes of finishing; you have {f.refuel_minutes_left} min left, "
-        f"so eat by {deadline}."
+        "Refuel habit: a snack with a 3:1 carb-to-protein ratio within 60 minutes of finishing "
+        f"speeds glycogen refill; you have {f.refuel_minutes_left} min left, so eat by "
+        f"{local_hhmm(f.refuel_deadline, f.tz)}."
     )
 
 
@@ -123,7 +125,7 @@ def _sleep(f: Facts) -> str:
         if f.bedtime
         else "Make sleep a priority tonight"
     )
-    return f"{plan}: deep sleep is when growth hormone peaks, driving tissue repair."
+    return f"{plan}: deep sleep is when growth hormone peaks, driving tissue repair in your legs."
 
 
 def _short_sleep(f: Facts) -> str:

@@ -211,6 +211,27 @@ class Store:
         changes = copy.deepcopy(changes)
         await self._write(uid, lambda f: f.table(CHECKINS).update(changes, _id_field == checkin_id))
 
+    async def mark_refuelled(
+        self, uid: int, checkin_id: str, at: str, reminder_kinds: tuple[str, ...]
+    ) -> list[str]:
+        """Record that the athlete ate (once) and cancel that check-in's refuel reminders."""
+
+        def apply(f: AthleteFile) -> list[str]:
+            q = Query()
+            f.table(CHECKINS).update(
+                {"refuelled_at": at},
+                (q.id == checkin_id) & (q.refuelled_at == None),  # noqa: E711
+            )
+            reminders = f.table(REMINDERS)
+            cond = (q.checkin_id == checkin_id) & (q.status == "pending")
+            hits = [d for d in reminders.search(cond) if d["kind"] in reminder_kinds]
+            reminders.update(
+                {"status": "cancelled", "settled_at": at}, doc_ids=[d.doc_id for d in hits]
+            )
+            return [d["id"] for d in hits]
+
+        return await self._write(uid, apply)
+
     # -- reminders --------------------------------------------------------------------------
 
     async def reminder(self, uid: int, reminder_id: str) -> dict[str, Any] | None:
@@ -250,6 +271,8 @@ class Store:
         def erase() -> None:
             with self._lock(uid):
                 self._path(uid).unlink(missing_ok=True)
+                for leftover in self.athletes_dir.glob(f".{uid}.json.*.tmp"):  # killed writes
+                    leftover.unlink(missing_ok=True)
                 with self._open_lock:
                     handle = self._open.pop(uid, None)
                 if handle is not None:

@@ -1,0 +1,82 @@
+"""Build the telegram.ext Application: handlers, rate limiter, reminders restored at start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, Defaults
+
+import handlers
+from bot.clock import Clock
+from bot.config import Settings
+from bot.reminders import Reminders
+from bot.services import KEY, Services
+from bot.storage import Store
+
+log = logging.getLogger(__name__)
+
+
+def open_store(settings: Settings) -> tuple[Store, Reminders, Clock]:
+    """Prepare the data dir and read every file (raises OSError / CorruptDataError)."""
+    store = Store(settings.data_dir)
+    store.prepare()
+    clock = Clock()
+    reminders = Reminders(store, clock)
+    reminders.load(store.scan())
+    return store, reminders, clock
+
+
+def build_application(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    reminders: Reminders | None = None,
+    clock: Clock | None = None,
+) -> Application:
+    """The fully wired Application (store opened here unless one is passed in)."""
+    if store is None or reminders is None or clock is None:
+        store, reminders, clock = open_store(settings)
+    builder = (
+        Application.builder()
+        .token(settings.token.get_secret_value())
+        .defaults(Defaults(tzinfo=UTC))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(on_startup)
+    )
+    if settings.api_url:
+        builder = builder.base_url(settings.api_url).base_file_url(
+            settings.api_url.replace("/bot", "/file/bot", 1)
+        )
+    app = builder.build()
+    app.bot_data[KEY] = Services(settings, store, clock, reminders)
+    handlers.register(app)
+    return app
+
+
+async def on_startup(app: Application) -> None:
+    """Register the command menu and start the reminder tick."""
+    svc: Services = app.bot_data[KEY]
+    await app.bot.set_my_commands(handlers.basics.COMMANDS)
+    svc.reminders.start(app, svc.settings.tick_seconds)
+    log.info("bot @%s ready; %d reminders pending", app.bot.username, len(svc.reminders))
+
+
+@asynccontextmanager
+async def running(app: Application, poll_timeout: int = 10) -> AsyncIterator[Application]:
+    """Run the bot with long polling inside an already running event loop (tests, sandbox)."""
+    await app.initialize()
+    await on_startup(app)
+    await app.start()
+    await app.updater.start_polling(
+        poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+    )
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()

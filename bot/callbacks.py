@@ -1,0 +1,36 @@
+"""callback_data formats (each well under Telegram's 64-byte limit) and their parsing."""
+
+from __future__ import annotations
+
+import re
+
+ANSWER = "q"
+WHY = "why"
+ATE = "ate"
+FOLLOWUP = "fu"
+FORGET = "forget"
+
+ANSWER_PATTERN = re.compile(r"^q\|([0-9a-f]{1,16})\|(\d{1,2})\|(\d{1,2})$")
+ITEM_PATTERN = re.compile(r"^(why|ate|fu)\|([0-9a-f]{1,16})$")
+
+
+def answer(draft_id: str, step: int, option: int) -> str:
+    """The button data for option `option` of question `step` in draft `draft_id`."""
+    return f"{ANSWER}|{draft_id}|{step}|{option}"
+
+
+def item(action: str, checkin_id: str) -> str:
+    """The button data for an action on one stored check-in."""
+    return f"{action}|{checkin_id}"
+
+
+def parse_answer(data: str) -> tuple[str, int, int] | None:
+    """(draft id, step, option) from answer button data, or None if malformed."""
+    match = ANSWER_PATTERN.match(data)
+    return (match.group(1), int(match.group(2)), int(match.group(3))) if match else None
+
+
+def parse_item(data: str) -> tuple[str, str] | None:
+    """(action, check-in id) from item button data, or None if malformed."""
+    match = ITEM_PATTERN.match(data)
+    return (match.group(1), match.group(2)) if match else None

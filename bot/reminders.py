@@ -1,0 +1,168 @@
+"""Reminders: records in the store are the truth; one short repeating job sends what falls due."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot import callbacks
+from bot.clock import Clock
+from bot.storage import PendingReminder, StorageWriteError, Store
+from rules.reminders import ReminderPlan
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "reminder-tick"
+# A tick that runs late (busy loop, suspended laptop) is still run: lateness is judged per
+# reminder against its own expiry, so APScheduler must not silently drop ticks (default 1 s).
+TICK_MISFIRE_GRACE_S = 3600
+RETRY_NETWORK = timedelta(seconds=10)
+MAX_PARALLEL_SENDS = 64
+NUTRITION_KINDS = ("nutrition_open", "nutrition_last_call")
+
+
+def record_for(
+    plan: ReminderPlan, user_id: int, checkin_id: str, reminder_id: str
+) -> dict[str, Any]:
+    """The stored form of a planned reminder."""
+    return {
+        "id": reminder_id,
+        "user_id": user_id,
+        "checkin_id": checkin_id,
+        "kind": plan.kind,
+        "due_at": plan.due_at.isoformat(),
+        "expires_at": plan.expires_at.isoformat(),
+        "text": plan.text,
+        "status": "pending",
+    }
+
+
+def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    """The one-tap buttons a reminder carries."""
+    cid = record["checkin_id"]
+    if record["kind"] in NUTRITION_KINDS:
+        button = InlineKeyboardButton("✅ Already ate", callback_data=callbacks.item("ate", cid))
+    elif record["kind"] == "followup":
+        button = InlineKeyboardButton("Answer (2 taps)", callback_data=callbacks.item("fu", cid))
+    else:
+        return None
+    return InlineKeyboardMarkup([[button]])
+
+
+class Reminders:
+    """Keeps a due-time heap of pending reminders and delivers them at most once each."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        """Start empty; `load` fills the heap from the store at start-up."""
+        self.store = store
+        self.clock = clock
+        self._heap: list[tuple[datetime, int, int, str]] = []
+        self._seq = itertools.count()
+        self._in_flight: set[str] = set()
+        self._limit = asyncio.Semaphore(MAX_PARALLEL_SENDS)
+
+    def load(self, pending: list[PendingReminder]) -> None:
+        """Index every pending reminder found on disk."""
+        for item in pending:
+            self.track(item.user_id, item.record)
+        log.info("restored %d pending reminders", len(pending))
+
+    def track(self, user_id: int, record: dict[str, Any], due: datetime | None = None) -> None:
+        """Index a stored pending reminder (optionally at a later time than its due time)."""
+        when = due or datetime.fromisoformat(record["due_at"])
+        heapq.heappush(self._heap, (when, next(self._seq), user_id, record["id"]))
+
+    def __len__(self) -> int:
+        """How many reminders are indexed (including ones since cancelled)."""
+        return len(self._heap)
+
+    def start(self, application: Application, interval: float) -> None:
+        """Run the dispatch tick every `interval` seconds in the application's JobQueue."""
+        application.job_queue.run_repeating(
+            self.tick,
+            interval=interval,
+            first=0.0,
+            name=JOB_NAME,
+            job_kwargs={
+                "misfire_grace_time": TICK_MISFIRE_GRACE_S,
+                "coalesce": True,
+                "max_instances": 1,
+            },
+        )
+
+    async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Hand every reminder that is due now to its own delivery task."""
+        now = self.clock.now()
+        while self._heap and self._heap[0][0] <= now:
+            _, _, user_id, reminder_id = heapq.heappop(self._heap)
+            if reminder_id in self._in_flight:
+                continue
+            self._in_flight.add(reminder_id)
+            context.application.create_task(
+                self._deliver(context.bot, user_id, reminder_id), name=f"reminder:{reminder_id}"
+            )
+
+    async def _deliver(self, bot: Bot, user_id: int, reminder_id: str) -> None:
+        """Send one reminder if it is still pending and useful; record the outcome."""
+        try:
+            async with self._limit:
+                await self._deliver_once(bot, user_id, reminder_id)
+        except StorageWriteError as exc:
+            log.error("reminder %s: could not record outcome: %s", reminder_id, exc)
+            self.track(user_id, {"id": reminder_id}, self.clock.now() + RETRY_NETWORK)
+        finally:
+            self._in_flight.discard(reminder_id)
+
+    async def _deliver_once(self, bot: Bot, user_id: int, reminder_id: str) -> None:
+        """The delivery steps for one reminder."""
+        record = await self.store.reminder(user_id, reminder_id)
+        if record is None or record.get("status") != "pending":
+            return
+        now = self.clock.now()
+        if now >= datetime.fromisoformat(record["expires_at"]):
+            log.info("dropping reminder %s (%s): no longer useful", reminder_id, record["kind"])
+            await self._settle(user_id, reminder_id, "dropped", now, reason="expired")
+            return
+        try:
+            await bot.send_message(user_id, record["text"], reply_markup=markup_for(record))
+        except RetryAfter as exc:
+            self.track(user_id, record, now + _seconds(exc.retry_after))
+            return
+        except Forbidden:
+            log.info("athlete %s blocked the bot; stopping their reminders", user_id)
+            await self.store.update_profile(user_id, {"active": False})
+            await self._settle(user_id, None, "dropped", now, reason="blocked")
+            return
+        except BadRequest as exc:
+            log.warning("reminder %s rejected by Telegram: %s", reminder_id, exc.message)
+            await self._settle(user_id, reminder_id, "dropped", now, reason="rejected")
+            return
+        except (NetworkError, TelegramError) as exc:
+            log.warning("reminder %s: sending failed (%s), will retry", reminder_id, exc)
+            self.track(user_id, record, now + RETRY_NETWORK)
+            return
+        await self._settle(user_id, reminder_id, "sent", self.clock.now())
+
+    async def _settle(
+        self, user_id: int, reminder_id: str | None, status: str, at: datetime, reason: str = ""
+    ) -> None:
+        """Mark one reminder (or, with None, all of the athlete's pending ones) as done."""
+        changes = {"status": status, "settled_at": at.isoformat()} | (
+            {"reason": reason} if reason else {}
+        )
+        await self.store.set_reminders_status(
+            user_id, lambda r: reminder_id is None or r["id"] == reminder_id, changes
+        )
+
+
+def _seconds(value: float | timedelta) -> timedelta:
+    """A retry_after value (int seconds or timedelta, depending on PTB settings) as a timedelta."""
+    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))

@@ -1,0 +1,31 @@
+"""The services every handler reaches through the Application: settings, store, clock, reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from telegram.ext import ContextTypes
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import Settings
+    from bot.reminders import Reminders
+    from bot.storage import Store
+
+KEY = "services"
+
+
+@dataclass(slots=True)
+class Services:
+    """The shared collaborators of one running bot."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    reminders: Reminders
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    """The services attached to this application."""
+    return context.application.bot_data[KEY]

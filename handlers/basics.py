@@ -1,0 +1,158 @@
+"""Help, cancel, forget, and sensible answers to everything else (unknown commands, stickers...)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import callbacks
+from bot.services import services
+from bot.storage import StorageWriteError
+from handlers import flow
+from handlers.common import DRAFT, drop_buttons, keyboard
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("checkin", "Check in after training"),
+    BotCommand("start", "Set-up: consent, time zone, bedtime"),
+    BotCommand("cancel", "Stop the current questions"),
+    BotCommand("privacy", "What I store and why"),
+    BotCommand("forget", "Erase everything I store about you"),
+    BotCommand("help", "What I can do"),
+]
+
+HELP = (
+    "Here's what I can do:\n"
+    "/checkin: after training, a few taps and I'll tell you how to recover\n"
+    "/start: set-up again (consent, time zone, bedtime)\n"
+    "/cancel: stop the current questions\n"
+    "/privacy: what I store and why\n"
+    "/forget: erase everything about you\n\n"
+    "I remind you to refuel 30–60 min after you finish, to wind down before bed, and I check "
+    "back after 48 h when your legs were very heavy. General guidance, not medical advice."
+)
+
+PRIVACY = (
+    "What I store, only after you agree: your time zone, bedtime and your check-in answers "
+    "(session, effort, leg heaviness, motivation, breathing, joint pain/twitching, sleep), plus "
+    "the reminders planned from them. Nobody else sees them. /forget erases all of it at once."
+)
+
+
+async def help_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the commands."""
+    await update.effective_chat.send_message(HELP)
+
+
+async def privacy(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say what is stored."""
+    await update.effective_chat.send_message(PRIVACY)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Drop the unfinished flow, if any."""
+    if await flow.current_draft(update, context) is None:
+        await update.effective_chat.send_message("Nothing to cancel. /checkin starts a check-in.")
+        return
+    await services(context).store.set_state(update.effective_user.id, DRAFT, None)
+    await update.effective_chat.send_message(
+        "Cancelled: nothing from those answers was saved. /checkin starts again."
+    )
+
+
+async def forget(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask for confirmation before erasing everything."""
+    await update.effective_chat.send_message(
+        "This erases everything I store about you: profile, check-ins, reminders. It can't be "
+        "undone. Sure?",
+        reply_markup=keyboard(
+            [("Yes, erase it all", f"{callbacks.FORGET}|yes"), ("Keep", f"{callbacks.FORGET}|no")]
+        ),
+    )
+
+
+async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Erase the athlete's data after the confirmation tap."""
+    query = update.callback_query
+    await query.answer()
+    await drop_buttons(query)
+    if query.data != f"{callbacks.FORGET}|yes":
+        await update.effective_chat.send_message("Kept. Nothing was erased.")
+        return
+    await services(context).store.forget(update.effective_user.id)
+    await update.effective_chat.send_message(
+        "Done: everything about you is erased, pending reminders included. /start to begin again."
+    )
+
+
+async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text: an answer to the live question, or a pointer to what to do."""
+    if not await flow.on_text(update, context):
+        await update.effective_chat.send_message(
+            "After training, send /checkin and I'll take it from there. /help lists everything."
+        )
+
+
+async def unknown_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command we don't have."""
+    word = (update.effective_message.text or "").split()[0].split("@")[0][:32]
+    await update.effective_chat.send_message(f"Sorry, I don't know {word}. Try /checkin or /help.")
+
+
+async def not_text(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice, locations...: say what we understand."""
+    await update.effective_chat.send_message(
+        "I can only read text and button taps. Tap a button or type your answer."
+    )
+
+
+async def edited(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Edits aren't re-read; ask for a fresh message instead."""
+    if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+        await update.effective_chat.send_message(
+            "I don't pick up edited messages. Please send the corrected answer as a new message."
+        )
+
+
+async def group_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Check-ins are personal: send people to a private chat."""
+    username = _context.bot.username
+    await update.effective_chat.send_message(
+        f"Check-ins are private. Message me directly: https://t.me/{username}"
+    )
+
+
+async def stale_button(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button we no longer understand."""
+    query = update.callback_query
+    await query.answer("This button no longer works. Send /checkin to start a new check-in.")
+    await drop_buttons(query)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure (no message contents) and tell the athlete, in plain words."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, StorageWriteError):
+        log.error("update %s: storage write failed: %s", update_id, error)
+        reply = (
+            "⚠️ I couldn't save that just now (a storage problem on my side). Your earlier "
+            "answers are safe. Please send your last answer again in a minute."
+        )
+    else:
+        log.error("update %s failed", update_id, exc_info=error)
+        reply = "Sorry, something went wrong on my side. Your saved data is safe; please try again."
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.callback_query:
+        try:
+            await update.callback_query.answer()
+        except TelegramError:
+            log.debug("could not answer callback query %s", update.callback_query.id)
+    if update.effective_chat.type == ChatType.PRIVATE:
+        await update.effective_chat.send_message(reply)

@@ -1,0 +1,140 @@
+"""/checkin and the 48 h follow-up: store the answers, reply with guidance, plan reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks
+from bot.flows import CHECKIN, FOLLOWUP
+from bot.reminders import NUTRITION_KINDS, record_for
+from bot.services import Services, services
+from handlers.common import DRAFT, athlete_bedtime, athlete_zone, drop_buttons, keyboard, new_id
+from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
+from handlers.onboarding import require_profile
+from rules.engine import advise
+from rules.model import CheckIn, Kind
+from rules.reminders import plan_reminders
+
+GONE = "I can't find that check-in any more (it may have been erased)."
+
+
+async def checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start a post-session check-in (or pick an unfinished one back up)."""
+    if not await require_profile(update, context, then="checkin"):
+        return
+    draft = await current_draft(update, context)
+    if draft and draft["flow"] == CHECKIN.name:
+        await ask(
+            update, context, draft, note="Picking up your unfinished check-in (/cancel drops it)."
+        )
+        return
+    await start_flow(update, context, CHECKIN)
+
+
+async def _history(svc: Services, uid: int) -> list[CheckIn]:
+    """The athlete's stored check-ins and follow-ups as models."""
+    return [CheckIn.from_record(r) for r in await svc.store.checkins(uid)]
+
+
+@on_complete(CHECKIN.name)
+async def finish_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+    """Store the check-in with its reminders, then reply with guidance."""
+    await _finish(update, context, draft, Kind.CHECKIN)
+
+
+@on_complete(FOLLOWUP.name)
+async def finish_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+    """Store the 48 h follow-up answer and reply with guidance that uses the history."""
+    await _finish(update, context, draft, Kind.FOLLOWUP)
+
+
+def _model(draft: Draft, kind: Kind, now: datetime, update_id: int) -> CheckIn:
+    """Build the model from a finished draft's answers."""
+    answers: dict[str, Any] = dict(draft["answers"])
+    finished = answers.pop("finished_at", None)
+    extra = {k: answers.pop(k) for k in list(answers) if k.startswith("_") or k == "followup_of"}
+    record = {
+        **answers,
+        "kind": str(kind),
+        "finished_at": finished,
+        "created_at": now.isoformat(),
+        "id": draft["id"],
+        "update_id": update_id,
+        **extra,
+    }
+    return CheckIn.from_record(record)
+
+
+async def _finish(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, kind: Kind
+) -> None:
+    """The shared end of both flows: consent check, one atomic write, guidance, reminders."""
+    svc = services(context)
+    uid = update.effective_user.id
+    profile = await svc.store.profile(uid)
+    if not (profile and profile.get("consent")):
+        await svc.store.set_state(uid, DRAFT, None)
+        await update.effective_chat.send_message(
+            "You've withdrawn consent, so I didn't store these answers. /start to change that."
+        )
+        return
+    now = svc.clock.now()
+    tz, bedtime = athlete_zone(profile, svc.settings.default_tz), athlete_bedtime(profile)
+    model = _model(draft, kind, now, update.update_id)
+    history = await _history(svc, uid)
+    advice = advise(model, history, now, tz=tz, bedtime=bedtime)
+    plans = plan_reminders(model, now, tz=tz, bedtime=bedtime) if kind is Kind.CHECKIN else []
+    plans = [plan for plan in plans if plan.due_at > now]  # what is due now, the reply says
+    records = [record_for(plan, uid, model.id, new_id()) for plan in plans]
+    record = model.to_record() | model.extra
+    if not await svc.store.save_checkin(uid, record, records, clear_state=DRAFT):
+        return
+    for reminder in records:
+        svc.reminders.track(uid, reminder)
+    buttons = [("Why?", callbacks.item(callbacks.WHY, model.id))]
+    if any(r["kind"] in NUTRITION_KINDS for r in records):
+        buttons.append(("✅ Already ate", callbacks.item(callbacks.ATE, model.id)))
+    await update.effective_chat.send_message(advice.render(), reply_markup=keyboard(buttons))
+
+
+async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Buttons on a stored check-in: Why?, Already ate, and the follow-up's Answer."""
+    query = update.callback_query
+    action, cid = callbacks.parse_item(query.data or "") or ("", "")
+    svc = services(context)
+    uid = update.effective_user.id
+    stored = await svc.store.checkin(uid, cid)
+    if stored is None:
+        await query.answer(GONE, show_alert=True)
+        await drop_buttons(query)
+        return
+    if action == callbacks.WHY:
+        await query.answer()
+        await _why(update, svc, CheckIn.from_record(stored))
+    elif action == callbacks.ATE:
+        await svc.store.mark_refuelled(uid, cid, svc.clock.now().isoformat(), NUTRITION_KINDS)
+        await query.answer("Logged, nice! No more refuel reminders for this session.")
+        await drop_buttons(query, prefix=callbacks.ATE)
+    else:
+        await query.answer()
+        await drop_buttons(query)
+        await start_flow(update, context, FOLLOWUP, prefill={"followup_of": cid})
+
+
+async def _why(update: Update, svc: Services, model: CheckIn) -> None:
+    """Explain each point of a check-in's advice with the article sentence behind it."""
+    uid = update.effective_user.id
+    profile = await svc.store.profile(uid)
+    earlier = [c for c in await _history(svc, uid) if c.id != model.id]
+    advice = advise(
+        model,
+        earlier,
+        model.created_at,
+        tz=athlete_zone(profile, svc.settings.default_tz),
+        bedtime=athlete_bedtime(profile),
+    )
+    await update.effective_chat.send_message(advice.render_why())

@@ -1,0 +1,59 @@
+"""Small helpers shared by the feature handlers."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import suppress
+from datetime import time, tzinfo
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest
+
+from bot.parsing import zone
+
+DRAFT = "draft"
+
+
+def new_id() -> str:
+    """A short random id for drafts, check-ins and reminders."""
+    return secrets.token_hex(5)
+
+
+def keyboard(buttons: list[tuple[str, str]], columns: int = 2) -> InlineKeyboardMarkup | None:
+    """An inline keyboard of (label, callback_data) laid out in rows of `columns`."""
+    if not buttons:
+        return None
+    rows = [
+        [
+            InlineKeyboardButton(label, callback_data=data)
+            for label, data in buttons[i : i + columns]
+        ]
+        for i in range(0, len(buttons), columns)
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def athlete_zone(profile: dict[str, Any] | None, default: str) -> tzinfo:
+    """The athlete's time zone (falling back to the bot default)."""
+    return zone((profile or {}).get("tz") or default)
+
+
+def athlete_bedtime(profile: dict[str, Any] | None) -> time | None:
+    """The athlete's usual bedtime, if set."""
+    value = (profile or {}).get("bedtime")
+    return time.fromisoformat(value) if value else None
+
+
+async def drop_buttons(query: CallbackQuery, prefix: str | None = None) -> None:
+    """Remove a message's buttons (or only those whose data starts with `prefix`)."""
+    markup = query.message.reply_markup if query.message else None
+    if markup is None:
+        return
+    rows = [
+        [b for b in row if prefix is not None and not str(b.callback_data).startswith(prefix)]
+        for row in markup.inline_keyboard
+    ]
+    rows = [row for row in rows if row]
+    with suppress(BadRequest):
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)

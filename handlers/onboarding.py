@@ -1,0 +1,83 @@
+"""/start: welcome, consent, time zone and bedtime (re-run any time to change them)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.flows import CHECKIN, ONBOARDING
+from bot.services import services
+from handlers.common import DRAFT, athlete_zone
+from handlers.flow import Draft, on_complete, start_flow
+
+WELCOME = (
+    "Hi {name}! 👋 I'm your recovery assistant.\n\n"
+    "Right after training, answer a few one-tap questions and I'll tell you how to recover: "
+    "when and what to refuel, sleep, and when heavy legs call for caution. I'll also remind you "
+    "of your refuel window and bedtime.\n\n"
+    "My tips come from a sports-science article on heavy legs. They are general guidance, "
+    "not medical advice."
+)
+THEN = "_then"
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcome the athlete and run the set-up questions."""
+    name = update.effective_user.first_name or "there"
+    await update.effective_chat.send_message(WELCOME.format(name=name))
+    await start_flow(update, context, ONBOARDING)
+
+
+async def require_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, then: str) -> bool:
+    """True when the athlete has consented; otherwise start set-up (then continue with `then`)."""
+    profile = await services(context).store.profile(update.effective_user.id)
+    if profile and profile.get("consent"):
+        return True
+    await update.effective_chat.send_message(
+        "First a 20-second set-up, so I can time your reminders and keep your answers."
+    )
+    await start_flow(update, context, ONBOARDING, prefill={THEN: then})
+    return False
+
+
+@on_complete(ONBOARDING.name)
+async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+    """Save the profile (or respect a refusal) and say what happens next."""
+    svc = services(context)
+    uid = update.effective_user.id
+    answers = draft["answers"]
+    profile = await svc.store.profile(uid)
+    chat = update.effective_chat
+    if not answers.get("consent"):
+        if profile and profile.get("consent"):
+            await svc.store.update_profile(uid, {"consent": False}, clear_state=DRAFT)
+            await chat.send_message(
+                "Understood: from now on I won't store new answers. What you saved earlier "
+                "stays until you send /forget. Change your mind any time with /start."
+            )
+        else:
+            await svc.store.forget(uid)
+            await chat.send_message(
+                "No problem: I haven't stored anything about you. Without storing answers I "
+                "can't give personal advice or reminders. Send /start if you change your mind."
+            )
+        return
+    now = svc.clock.now()
+    changes = {
+        "consent": True,
+        "consent_at": now.isoformat(),
+        "tz": answers["tz"],
+        "bedtime": answers["bedtime"],
+        "active": True,
+    }
+    if not profile:
+        changes["created_at"] = now.isoformat()
+    await svc.store.update_profile(uid, changes, clear_state=DRAFT)
+    local = now.astimezone(athlete_zone(changes, svc.settings.default_tz)).strftime("%H:%M")
+    await chat.send_message(
+        f"All set ✅\nTime zone: {answers['tz']} (it's {local} there)\n"
+        f"Bedtime: {answers['bedtime']}\n\n"
+        "After training, send /checkin: about 30 seconds of taps. /help lists everything."
+    )
+    if answers.get(THEN) == "checkin":
+        await start_flow(update, context, CHECKIN)
