@@ -1,0 +1,45 @@
+"""Crash-test child: write check-ins through the real Store forever, printing each acked id."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.storage import Store
+
+ATHLETES = (11, 22, 33, -44)
+
+
+async def athlete_loop(store: Store, uid: int) -> None:
+    """Save check-ins (with reminders and state) for `uid`; print each id once it is durable."""
+    n = 0
+    while True:
+        n += 1
+        cid = f"{uid}:{n}"
+        await store.set_state(uid, "checkin", {"draft": cid, "answers": {"q1": n % 5}})
+        record = {
+            "id": cid,
+            "update_id": uid * 1_000_000 + n,
+            "created_at": f"{n:09d}",
+            "answers": {"q1": n % 5, "note": "x" * (n % 200)},
+        }
+        reminders = [{"id": f"{cid}:r{k}", "status": "pending", "due": n + k} for k in range(2)]
+        if await store.save_checkin(uid, record, reminders, clear_state="checkin"):
+            sys.stdout.write(cid + "\n")
+            sys.stdout.flush()
+        if n % 7 == 0:
+            await store.set_reminders_status(
+                uid, lambda r, n=n: r["due"] < n - 10, {"status": "sent"}
+            )
+
+
+async def main(data_dir: Path) -> None:
+    """Run one writer per athlete concurrently until killed."""
+    store = Store(data_dir)
+    store.prepare()
+    await asyncio.gather(*(athlete_loop(store, uid) for uid in ATHLETES))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1])))

@@ -1,0 +1,386 @@
+"""Tests of the durable per-athlete Store and its atomic JSON storage (real files)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import os
+import stat
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.storage import CorruptDataError, StorageWriteError, Store, atomic
+
+UID = 4242
+
+
+def checkin(cid: str, *, update_id: int | None = None, **extra: object) -> dict:
+    """A minimal check-in record."""
+    return {
+        "id": cid,
+        "update_id": update_id,
+        "created_at": f"2024-05-01T10:00:{cid[-2:]}",
+        **extra,
+    }
+
+
+def reminder(rid: str, status: str = "pending", **extra: object) -> dict:
+    """A minimal reminder record."""
+    return {"id": rid, "status": status, "due_at": "2024-05-02T08:00:00", **extra}
+
+
+def on_disk(store: Store, uid: int = UID) -> dict:
+    """The athlete's file as parsed straight from disk."""
+    return json.loads((store.athletes_dir / f"{uid}.json").read_bytes())
+
+
+def tmp_files(store: Store) -> list[Path]:
+    """Temp files left in the athletes folder."""
+    return [p for p in store.athletes_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """A prepared Store in a fresh folder."""
+    s = Store(tmp_path / "data")
+    s.prepare()
+    return s
+
+
+# -- profile and state -------------------------------------------------------------------------
+
+
+async def test_profile_round_trip_and_merge(store: Store) -> None:
+    assert await store.profile(UID) is None
+    assert await store.update_profile(UID, {"name": "Ann", "sport": "run"}) == {
+        "name": "Ann",
+        "sport": "run",
+    }
+    merged = await store.update_profile(UID, {"sport": "bike", "tz": "Europe/Oslo"})
+    assert merged == {"name": "Ann", "sport": "bike", "tz": "Europe/Oslo"}
+    assert await store.profile(UID) == merged
+    assert on_disk(store)["profile"] == {"1": merged}
+
+
+async def test_profile_returned_and_passed_dicts_are_detached(store: Store) -> None:
+    changes = {"tags": ["a"]}
+    returned = await store.update_profile(UID, changes)
+    changes["tags"].append("from-input")
+    returned["tags"].append("from-output")
+    (await store.profile(UID))["tags"].append("from-read")
+    assert await store.profile(UID) == {"tags": ["a"]}
+    assert on_disk(store)["profile"]["1"] == {"tags": ["a"]}
+
+
+async def test_state_set_get_delete(store: Store) -> None:
+    assert await store.state(UID, "checkin") is None
+    await store.set_state(UID, "checkin", {"step": 1, "answers": {"q1": 3}})
+    await store.set_state(UID, "other", {"x": 1})
+    assert await store.state(UID, "checkin") == {"step": 1, "answers": {"q1": 3}}
+    await store.set_state(UID, "checkin", {"step": 2, "answers": {"q1": 3, "q2": 5}})
+    assert await store.state(UID, "checkin") == {"step": 2, "answers": {"q1": 3, "q2": 5}}
+    await store.set_state(UID, "checkin", None)
+    assert await store.state(UID, "checkin") is None
+    assert await store.state(UID, "other") == {"x": 1}
+    assert [row["key"] for row in on_disk(store)["state"].values()] == ["other"]
+
+
+async def test_state_mutating_returned_or_passed_dict_changes_nothing(store: Store) -> None:
+    value = {"answers": {"q1": 1}}
+    await store.set_state(UID, "checkin", value)
+    value["answers"]["q1"] = 99
+    got = await store.state(UID, "checkin")
+    got["answers"]["q1"] = 42
+    got["extra"] = True
+    assert await store.state(UID, "checkin") == {"answers": {"q1": 1}}
+    assert next(iter(on_disk(store)["state"].values()))["value"] == {"answers": {"q1": 1}}
+
+
+# -- check-ins -----------------------------------------------------------------------------------
+
+
+async def test_save_checkin_dedupes_by_id(store: Store) -> None:
+    assert await store.save_checkin(UID, checkin("c01", update_id=1), [reminder("r1")]) is True
+    assert await store.save_checkin(UID, checkin("c01", update_id=2), [reminder("r2")]) is False
+    assert [r["id"] for r in await store.checkins(UID)] == ["c01"]
+    data = on_disk(store)
+    assert [r["id"] for r in data["checkins"].values()] == ["c01"]
+    assert [r["id"] for r in data["reminders"].values()] == ["r1"]
+
+
+async def test_save_checkin_dedupes_by_update_id(store: Store) -> None:
+    assert await store.save_checkin(UID, checkin("c01", update_id=7), []) is True
+    assert await store.save_checkin(UID, checkin("c02", update_id=7), [reminder("r")]) is False
+    # records without update_id never collide on it
+    assert await store.save_checkin(UID, checkin("c03"), []) is True
+    assert await store.save_checkin(UID, checkin("c04"), []) is True
+    assert [r["id"] for r in on_disk(store)["checkins"].values()] == ["c01", "c03", "c04"]
+    assert "reminders" not in on_disk(store) or not on_disk(store)["reminders"]
+
+
+async def test_save_checkin_is_one_file_write(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.set_state(UID, "checkin", {"step": 3})
+    await store.set_state(UID, "keep", {"v": 1})
+    real_replace = os.replace
+    calls: list[tuple[str, str]] = []
+
+    def counting_replace(src: str, dst: str) -> None:
+        calls.append((str(src), str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", counting_replace)
+    saved = await store.save_checkin(
+        UID, checkin("c01"), [reminder("r1"), reminder("r2")], clear_state="checkin"
+    )
+    assert saved is True
+    assert len(calls) == 1
+    assert calls[0][1] == str(store.athletes_dir / f"{UID}.json")
+    data = on_disk(store)
+    assert [r["id"] for r in data["checkins"].values()] == ["c01"]
+    assert [r["id"] for r in data["reminders"].values()] == ["r1", "r2"]
+    assert [row["key"] for row in data["state"].values()] == ["keep"]
+    # a duplicate does not touch the disk at all
+    assert await store.save_checkin(UID, checkin("c01"), [reminder("r3")]) is False
+    assert len(calls) == 1
+
+
+async def test_checkins_sorted_and_update(store: Store) -> None:
+    await store.save_checkin(UID, checkin("c02"), [])
+    await store.save_checkin(UID, checkin("c01"), [])
+    assert [r["id"] for r in await store.checkins(UID)] == ["c01", "c02"]
+    await store.update_checkin(UID, "c02", {"followup": {"score": 4}})
+    assert (await store.checkin(UID, "c02"))["followup"] == {"score": 4}
+    assert await store.checkin(UID, "missing") is None
+    assert await store.checkins(999) == []
+
+
+async def test_set_reminders_status_only_touches_pending_matches(store: Store) -> None:
+    await store.save_checkin(
+        UID,
+        checkin("c01"),
+        [
+            reminder("a1", kind="a"),
+            reminder("a2", status="sent", kind="a"),
+            reminder("b1", kind="b"),
+            reminder("a3", status="cancelled", kind="a"),
+        ],
+    )
+    await store.add_reminders(UID, [reminder("a4", kind="a")])
+    hit = await store.set_reminders_status(
+        UID, lambda r: r["kind"] == "a", {"status": "cancelled", "why": "test"}
+    )
+    assert sorted(hit) == ["a1", "a4"]
+    by_id = {r["id"]: r for r in on_disk(store)["reminders"].values()}
+    assert by_id["a1"]["status"] == by_id["a4"]["status"] == "cancelled"
+    assert by_id["a1"]["why"] == "test"
+    assert by_id["a2"] == reminder("a2", status="sent", kind="a")
+    assert by_id["a3"] == reminder("a3", status="cancelled", kind="a")
+    assert by_id["b1"] == reminder("b1", kind="b")
+    assert await store.set_reminders_status(UID, lambda r: True, {"status": "x"}) == ["b1"]
+    assert (await store.reminder(UID, "b1"))["status"] == "x"
+
+
+# -- start-up scan and corruption -----------------------------------------------------------------
+
+
+async def test_scan_returns_pending_reminders_across_athletes(store: Store) -> None:
+    await store.save_checkin(1, checkin("c01"), [reminder("p1"), reminder("s1", status="sent")])
+    await store.save_checkin(2, checkin("c02"), [reminder("p2"), reminder("p3")])
+    await store.save_checkin(3, checkin("c03"), [reminder("s3", status="done")])
+    await store.update_profile(-100, {"group": True})
+    found = {(p.user_id, p.record["id"]) for p in Store(store.data_dir).scan()}
+    assert found == {(1, "p1"), (2, "p2"), (2, "p3")}
+    assert sorted(Store(store.data_dir).athlete_ids()) == [-100, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"checkins":{"1":{"id":"c', b"\x00\xff garbage", b"", b"[1, 2]"],
+    ids=["truncated", "garbage", "empty", "not-an-object"],
+)
+async def test_scan_names_corrupt_file(store: Store, content: bytes) -> None:
+    await store.save_checkin(1, checkin("c01"), [reminder("ok")])
+    broken = store.athletes_dir / "77.json"
+    broken.write_bytes(content)
+    with pytest.raises(CorruptDataError) as info:
+        Store(store.data_dir).scan()
+    assert str(broken) in str(info.value)
+    assert info.value.path == broken
+
+
+async def test_write_to_corrupt_file_raises_and_leaves_it(store: Store) -> None:
+    broken = store.athletes_dir / f"{UID}.json"
+    broken.write_bytes(b'{"checkins": {')
+    with pytest.raises(CorruptDataError):
+        await store.save_checkin(UID, checkin("c01"), [])
+    with pytest.raises(CorruptDataError):
+        await store.profile(UID)
+    assert broken.read_bytes() == b'{"checkins": {'
+
+
+# -- files on disk ------------------------------------------------------------------------------
+
+
+async def test_files_are_owner_only(store: Store) -> None:
+    await store.save_checkin(UID, checkin("c01"), [reminder("r1")])
+    await store.update_profile(UID, {"name": "Ann"})
+    path = store.athletes_dir / f"{UID}.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.athletes_dir.stat().st_mode) == 0o700
+
+
+async def test_data_survives_fresh_store(store: Store) -> None:
+    await store.update_profile(UID, {"name": "Ann"})
+    await store.set_state(UID, "checkin", {"step": 2})
+    await store.save_checkin(UID, checkin("c01", update_id=5), [reminder("r1")])
+    fresh = Store(store.data_dir)
+    assert await fresh.profile(UID) == {"name": "Ann"}
+    assert await fresh.state(UID, "checkin") == {"step": 2}
+    assert [r["id"] for r in await fresh.checkins(UID)] == ["c01"]
+    assert await fresh.reminder(UID, "r1") == reminder("r1")
+    assert await fresh.save_checkin(UID, checkin("c99", update_id=5), []) is False
+
+
+async def test_forget_erases_every_trace(store: Store) -> None:
+    uid, other = 918273645, 5
+    await store.update_profile(uid, {"name": "Secret Name"})
+    await store.save_checkin(uid, checkin("c01", note="Secret Note"), [reminder("r1")])
+    await store.set_state(uid, "checkin", {"step": 1})
+    await store.save_checkin(other, checkin("c02"), [reminder("r2")])
+    # a temp file left by a write that was killed half-way also holds the athlete's data
+    (store.athletes_dir / f".{uid}.json.abc123.tmp").write_bytes(b'{"profile": "Secret Name')
+    await store.forget(uid)
+
+    for path in store.data_dir.rglob("*"):
+        assert str(uid) not in path.name, path
+        if path.is_file():
+            content = path.read_bytes()
+            assert str(uid).encode() not in content, path
+            assert b"Secret" not in content, path
+    assert await store.profile(uid) is None
+    assert await store.checkins(uid) == []
+    assert await store.state(uid, "checkin") is None
+    assert [r["id"] for r in await store.checkins(other)] == ["c02"]
+    assert sorted(store.athlete_ids()) == [other]
+    await store.forget(uid)  # forgetting twice is harmless
+    assert await Store(store.data_dir).profile(uid) is None
+
+
+# -- write failures -----------------------------------------------------------------------------
+
+
+def enospc(*_args: object, **_kwargs: object) -> None:
+    """Fail like a full disk."""
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("victim", ["replace", "fsync"])
+async def test_write_failure_keeps_old_data(
+    store: Store, monkeypatch: pytest.MonkeyPatch, victim: str
+) -> None:
+    await store.update_profile(UID, {"name": "Ann"})
+    await store.set_state(UID, "checkin", {"step": 2})
+    await store.save_checkin(UID, checkin("c01", update_id=1), [reminder("r1")])
+    path = store.athletes_dir / f"{UID}.json"
+    before = path.read_bytes()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(atomic.os, victim, enospc)
+        with pytest.raises(StorageWriteError, match="No space left"):
+            await store.save_checkin(
+                UID, checkin("c02", update_id=2), [reminder("r2")], clear_state="checkin"
+            )
+        with pytest.raises(StorageWriteError):
+            await store.update_profile(UID, {"name": "Bob"})
+        assert path.read_bytes() == before
+        assert tmp_files(store) == []
+        # reads still work and show exactly what is on disk
+        assert [r["id"] for r in await store.checkins(UID)] == ["c01"]
+        assert [r["id"] for r in await store.reminders(UID)] == ["r1"]
+        assert await store.state(UID, "checkin") == {"step": 2}
+        assert await store.profile(UID) == {"name": "Ann"}
+
+    # the fault is gone: the same check-in is not a "duplicate" and now lands
+    assert await store.save_checkin(
+        UID, checkin("c02", update_id=2), [reminder("r2")], clear_state="checkin"
+    )
+    assert await store.update_profile(UID, {"name": "Bob"}) == {"name": "Bob"}
+    data = on_disk(store)
+    assert [r["id"] for r in data["checkins"].values()] == ["c01", "c02"]
+    assert [r["id"] for r in data["reminders"].values()] == ["r1", "r2"]
+    assert not data["state"]
+    assert data["profile"]["1"] == {"name": "Bob"}
+    assert tmp_files(store) == []
+
+
+async def test_unencodable_value_does_not_stick_in_memory(store: Store) -> None:
+    await store.save_checkin(UID, checkin("c01"), [])
+    before = (store.athletes_dir / f"{UID}.json").read_bytes()
+    with pytest.raises(TypeError):
+        await store.save_checkin(UID, checkin("c02", when=datetime.now(UTC)), [])
+    assert (store.athletes_dir / f"{UID}.json").read_bytes() == before
+    assert [r["id"] for r in await store.checkins(UID)] == ["c01"]
+    assert await store.save_checkin(UID, checkin("c03"), []) is True
+    assert [r["id"] for r in on_disk(store)["checkins"].values()] == ["c01", "c03"]
+    assert tmp_files(store) == []
+
+
+# -- concurrency --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n_athletes", "n_writes", "max_open"),
+    [(20, 200, 512), (5, 500, 2)],
+    ids=["20-athletes", "eviction-churn"],
+)
+async def test_concurrent_writes_all_land(
+    tmp_path: Path, n_athletes: int, n_writes: int, max_open: int
+) -> None:
+    store = Store(tmp_path / "data", max_open=max_open)
+    store.prepare()
+    athletes = range(100, 100 + n_athletes)
+    per_athlete = n_writes // n_athletes
+
+    async def one(n: int) -> bool:
+        uid = athletes[n % n_athletes]
+        return await store.save_checkin(
+            uid, checkin(f"c{n:03d}", update_id=n), [reminder(f"r{n:03d}")]
+        )
+
+    assert all(await asyncio.gather(*(one(n) for n in range(n_writes))))
+    fresh = Store(store.data_dir)
+    for uid in athletes:
+        assert len(await fresh.checkins(uid)) == per_athlete, uid
+        assert len(await fresh.reminders(uid)) == per_athlete, uid
+    assert len(fresh.scan()) == n_writes
+
+
+async def test_event_loop_not_blocked(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        time.sleep(0.15)
+        real_fsync(fd)
+
+    monkeypatch.setattr(atomic.os, "fsync", slow_fsync)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    try:
+        assert await store.save_checkin(UID, checkin("c01"), []) is True
+    finally:
+        task.cancel()
+    # two slow fsyncs (file and folder) took >= 0.3 s; the loop kept ticking meanwhile
+    assert ticks >= 10
