@@ -141,15 +141,18 @@ class Store:
         """The athlete's profile, or None for someone we have never stored."""
         return await self._read(uid, lambda f: _plain(f.table(PROFILE).get(doc_id=PROFILE_ID)))
 
-    async def update_profile(self, uid: int, changes: dict[str, Any]) -> dict[str, Any]:
-        """Merge `changes` into the profile and return the result."""
-
+    async def update_profile(
+        self, uid: int, changes: dict[str, Any], *, clear_state: str | None = None
+    ) -> dict[str, Any]:
+        """Merge `changes` into the profile (and drop a state key, in the same write)."""
         changes = copy.deepcopy(changes)
 
         def apply(f: AthleteFile) -> dict[str, Any]:
             table = f.table(PROFILE)
             merged = {**(table.get(doc_id=PROFILE_ID) or {}), **changes}
             table.upsert(Document(merged, doc_id=PROFILE_ID))
+            if clear_state:
+                _put_keyed(f.table(STATE), clear_state, None)
             return copy.deepcopy(merged)
 
         return await self._write(uid, apply)

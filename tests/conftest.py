@@ -1,0 +1,72 @@
+"""Shared fixtures: a loopback fake Bot API and the real bot Application running against it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import pytest
+from telegram.ext import Application
+
+from bot.app import build_application, running
+from bot.config import load_settings
+from bot.fakeapi import FakeBotAPI, FakeUser
+from bot.services import Services
+
+TOKEN = "123456:TEST-token-for-the-loopback-fake-api"
+
+BotFactory = Callable[[], AbstractAsyncContextManager[Application]]
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    """A fake Bot API server on 127.0.0.1."""
+    async with FakeBotAPI(TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """The bot's data folder for this test."""
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def bot_factory(api: FakeBotAPI, data_dir: Path) -> BotFactory:
+    """Start the real Application (polling the fake API); call again to 'restart' it."""
+
+    @asynccontextmanager
+    async def start() -> AsyncIterator[Application]:
+        settings = load_settings(
+            token=TOKEN, api_url=api.base_url, data_dir=data_dir, tick_seconds=0.05
+        )
+        async with running(build_application(settings), poll_timeout=1) as app:
+            yield app
+
+    return start
+
+
+@pytest.fixture
+async def bot(bot_factory: BotFactory) -> AsyncIterator[Application]:
+    """The running bot."""
+    async with bot_factory() as app:
+        yield app
+
+
+def svc(app: Application) -> Services:
+    """The services of a running app."""
+    return app.bot_data["services"]
+
+
+async def onboard(user: FakeUser, zone_label: str = "Berlin / Paris", bedtime: str = "22:30") -> None:
+    """Run /start with consent, a time zone and a bedtime."""
+    await user.send("/start")
+    await user.expect("not medical advice")
+    await user.expect("OK to store")
+    await user.press("I agree")
+    await user.expect("time zone")
+    await user.press(zone_label)
+    await user.expect("go to bed")
+    await user.press(bedtime)
+    await user.expect("All set")
