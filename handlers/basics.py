@@ -6,14 +6,13 @@ import logging
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.services import services
 from bot.storage import StorageWriteError
 from handlers import flow
-from handlers.common import DRAFT, drop_buttons, keyboard
+from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ async def forget(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
 async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Erase the athlete's data after the confirmation tap."""
     query = update.callback_query
-    await query.answer()
+    await answer_query(query)
     await drop_buttons(query)
     if query.data != f"{callbacks.FORGET}|yes":
         await update.effective_chat.send_message("Kept. Nothing was erased.")
@@ -130,7 +129,7 @@ async def group_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> 
 async def stale_button(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button we no longer understand."""
     query = update.callback_query
-    await query.answer("This button no longer works. Send /checkin to start a new check-in.")
+    await answer_query(query, "This button no longer works. Send /checkin to start a new check-in.")
     await drop_buttons(query)
 
 
@@ -150,9 +149,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.callback_query:
-        try:
-            await update.callback_query.answer()
-        except TelegramError:
-            log.debug("could not answer callback query %s", update.callback_query.id)
+        await answer_query(update.callback_query)
     if update.effective_chat.type == ChatType.PRIVATE:
         await update.effective_chat.send_message(reply)

@@ -12,7 +12,15 @@ from bot import callbacks
 from bot.flows import CHECKIN, FOLLOWUP
 from bot.reminders import NUTRITION_KINDS, record_for
 from bot.services import Services, services
-from handlers.common import DRAFT, athlete_bedtime, athlete_zone, drop_buttons, keyboard, new_id
+from handlers.common import (
+    DRAFT,
+    answer_query,
+    athlete_bedtime,
+    athlete_zone,
+    drop_buttons,
+    keyboard,
+    new_id,
+)
 from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
 from handlers.onboarding import require_profile
 from rules.engine import advise
@@ -109,18 +117,18 @@ async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     uid = update.effective_user.id
     stored = await svc.store.checkin(uid, cid)
     if stored is None:
-        await query.answer(GONE, show_alert=True)
+        await answer_query(query, GONE, alert=True)
         await drop_buttons(query)
         return
     if action == callbacks.WHY:
-        await query.answer()
+        await answer_query(query)
         await _why(update, svc, CheckIn.from_record(stored))
     elif action == callbacks.ATE:
         await svc.store.mark_refuelled(uid, cid, svc.clock.now().isoformat(), NUTRITION_KINDS)
-        await query.answer("Logged, nice! No more refuel reminders for this session.")
+        await answer_query(query, "Logged, nice! No more refuel reminders for this session.")
         await drop_buttons(query, prefix=callbacks.ATE)
     else:
-        await query.answer()
+        await answer_query(query)
         await drop_buttons(query)
         await start_flow(update, context, FOLLOWUP, prefill={"followup_of": cid})
 

@@ -45,6 +45,14 @@ def athlete_bedtime(profile: dict[str, Any] | None) -> time | None:
     return time.fromisoformat(value) if value else None
 
 
+async def answer_query(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a button tap; a query that is too old to answer is not an error."""
+    with suppress(BadRequest):
+        await query.answer(text, show_alert=alert)
+
+
 async def drop_buttons(query: CallbackQuery, prefix: str | None = None) -> None:
     """Remove a message's buttons (or only those whose data starts with `prefix`)."""
     markup = query.message.reply_markup if query.message else None

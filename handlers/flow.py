@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot.flows import FLOWS, AnswerContext, Flow, Question
 from bot.services import services
-from handlers.common import DRAFT, athlete_zone, keyboard, new_id
+from handlers.common import DRAFT, answer_query, athlete_zone, keyboard, new_id
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +93,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         or (draft["id"], draft["step"]) != parsed[:2]
         or parsed[2] >= len(FLOWS[draft["flow"]].questions[draft["step"]].options)
     ):
-        await query.answer(STALE)
+        await answer_query(query, STALE)
         with suppress(BadRequest):
             await query.edit_message_reply_markup(None)
         return
     if update.update_id <= draft["last_update_id"]:
-        await query.answer()
+        await answer_query(query)
         return
     question = FLOWS[draft["flow"]].questions[draft["step"]]
     label, raw = question.options[parsed[2]]
-    await query.answer()
+    await answer_query(query)
     with suppress(BadRequest):
         await query.edit_message_text(f"✓ {question.title}: {label}")
     await _apply(update, context, draft, question, raw)

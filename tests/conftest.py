@@ -59,7 +59,9 @@ def svc(app: Application) -> Services:
     return app.bot_data["services"]
 
 
-async def onboard(user: FakeUser, zone_label: str = "Berlin / Paris", bedtime: str = "22:30") -> None:
+async def onboard(
+    user: FakeUser, zone_label: str = "Berlin / Paris", bedtime: str = "22:30"
+) -> None:
     """Run /start with consent, a time zone and a bedtime."""
     await user.send("/start")
     await user.expect("not medical advice")

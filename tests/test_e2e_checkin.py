@@ -1,23 +1,240 @@
-"""End to end: onboarding and a full check-in through the real Application over loopback HTTP."""
+"""End to end: onboarding, check-ins, buttons and bad input through the real Application."""
 
 from __future__ import annotations
 
-from bot.fakeapi import FakeBotAPI
+import pytest
+
+from bot.fakeapi import FakeBotAPI, FakeUser
 from tests.conftest import onboard, svc
+
+ANSWERS = ["Just now", "Intervals", "60 min", "8", "8", "2", "Yes", "Neither", "7 h"]
+
+
+async def answer_all(user: FakeUser, labels: list[str]) -> None:
+    """Tap through the check-in questions."""
+    for label in labels:
+        await user.expect(kind="message")
+        await user.press(label)
 
 
 async def test_full_checkin_gives_guidance_and_stores_record(api: FakeBotAPI, bot) -> None:
-    """Nine taps produce one stored record and article-based guidance."""
+    """Nine taps produce one stored record with every field and article-based guidance."""
     user = api.user(501, first_name="Ana")
     await onboard(user)
     await user.send("/checkin")
-    for label in ["Just now", "Intervals", "60 min", "8", "8", "2", "Yes", "Neither", "7 h"]:
-        await user.expect(kind="message")
-        await user.press(label)
+    await answer_all(user, ANSWERS)
     reply = await user.expect("3:1")
-    assert "Why?" in [label for label, _ in user.buttons()]
-    records = await svc(bot).store.checkins(501)
-    assert len(records) == 1
-    assert records[0]["session_type"] == "intervals"
-    assert records[0]["leg_heaviness"] == 8
-    assert reply.text
+    assert "glycogen" in reply.text
+    assert "not laziness" in reply.text
+    assert len(reply.text) < 4096
+    assert [label for label, _ in user.buttons()] == ["Why?", "✅ Already ate"]
+    [record] = await svc(bot).store.checkins(501)
+    assert record["session_type"] == "intervals"
+    assert record["duration_min"] == 60
+    assert (record["rpe"], record["leg_heaviness"], record["motivation"]) == (8, 8, 2)
+    assert record["breathing_elevated"] is True
+    assert (record["joint_pain"], record["muscle_twitching"]) == (False, False)
+    assert record["sleep_hours"] == 7
+    assert record["finished_at"].endswith("+00:00")
+    assert record["update_id"] > 0
+    assert await svc(bot).store.state(501, "draft") is None
+
+
+async def test_why_button_quotes_the_article(api: FakeBotAPI, bot) -> None:
+    """'Why?' shows the article sentence behind each point."""
+    user = api.user(502)
+    await onboard(user)
+    await user.send("/checkin")
+    await answer_all(user, ANSWERS)
+    await user.expect("3:1")
+    await user.press("Why?")
+    why = await user.expect("From the article")
+    assert "3:1 carb-to-protein ratio within 30–60 minutes post-exercise" in why.text
+
+
+async def test_free_text_answers_and_friendly_reasks(api: FakeBotAPI, bot) -> None:
+    """Typed answers are parsed; bad ones get a re-ask with the question again."""
+    user = api.user(503)
+    await user.send("/start")
+    await user.expect("OK to store")
+    await user.press("I agree")
+    await user.expect("time zone")
+    await user.send("Atlantis")
+    await user.expect("don't know that time zone")
+    await user.send("new york")
+    await user.expect("go to bed")
+    await user.send("25:99")
+    await user.expect("HH:MM")
+    await user.send("10:45pm")
+    done = await user.expect("All set")
+    assert "America/New_York" in done.text
+    assert "22:45" in done.text
+    await user.send("/checkin")
+    await user.expect("finish")
+    await user.send("yesterday-ish")
+    await user.expect("number of minutes")
+    await user.send("20")
+    await user.expect("kind of session")
+    await user.send("gym")
+    await user.expect("How long")
+    await user.send("abc")
+    await user.expect("minutes")
+    await user.send("1h15")
+    await user.expect("How hard")
+    await user.send("11")
+    await user.expect("from 0 to 10")
+    await user.send("6")
+    await user.expect("How heavy")
+    await user.send("5")
+    await user.expect("motivated")
+    await user.send("4")
+    await user.expect("breathing")
+    await user.send("no")
+    await user.expect("joint pain")
+    await user.send("both")
+    await user.expect("hours did you sleep")
+    await user.send("7,5")
+    await user.expect("joint pain")
+    [record] = await svc(bot).store.checkins(503)
+    assert record["session_type"] == "strength"
+    assert record["duration_min"] == 75
+    assert record["sleep_hours"] == 7.5
+    assert record["joint_pain"]
+    assert record["muscle_twitching"]
+
+
+async def test_declining_consent_stores_nothing(api: FakeBotAPI, bot, data_dir) -> None:
+    """No consent: nothing about the athlete is on disk, and /checkin asks for set-up."""
+    user = api.user(504)
+    await user.send("/start")
+    await user.expect("OK to store")
+    await user.press("No thanks")
+    await user.expect("haven't stored anything")
+    assert not any(str(504) in p.name for p in data_dir.rglob("*"))
+    await user.send("/checkin")
+    await user.expect("set-up")
+    await user.expect("OK to store")
+
+
+async def test_stale_button_gets_polite_answer(api: FakeBotAPI, bot) -> None:
+    """A button from an earlier question is answered politely and changes nothing."""
+    user = api.user(505)
+    await onboard(user)
+    await user.send("/checkin")
+    first = await user.expect("finish")
+    await user.press("Just now")
+    await user.expect("kind of session")
+    stale = next(data for label, data in first.buttons[0] if label == "15 min ago")
+    await user.press_data(stale, message_id=first.message_id)
+    answer = await user.expect(kind="callback_answer")
+    assert "earlier question" in answer.text
+    draft = await svc(bot).store.state(505, "draft")
+    assert draft["step"] == 1
+
+
+async def test_unknown_callback_data_is_handled(api: FakeBotAPI, bot) -> None:
+    """Forged or foreign callback data never crashes and is answered."""
+    user = api.user(506)
+    await onboard(user)
+    for data in ["why|deadbeef00", "q|00|0|0", "q|zz|99|99", "ate|1", "x" * 64, "forget|maybe"]:
+        await user.press_data(data)
+        answer = await user.expect(kind="callback_answer")
+        assert answer.text
+    api.inject_update(
+        {
+            "callback_query": {
+                "id": "never-issued",
+                "from": user.user,
+                "chat_instance": "x",
+                "data": "why|deadbeef00",
+                "message": user.last_message,
+            }
+        }
+    )
+    await user.send("/help")
+    await user.expect("what I can do")
+    assert not [e for e in user.events if "went wrong" in (e.text or "")]
+
+
+async def test_redelivered_final_update_does_not_duplicate(api: FakeBotAPI, bot) -> None:
+    """The same update_id delivered twice creates one check-in and one reply."""
+    user = api.user(507)
+    await onboard(user)
+    await user.send("/checkin")
+    await answer_all(user, ANSWERS[:-1])
+    await user.expect("hours did you sleep")
+    last = await user.press("7 h")
+    await user.expect("3:1")
+    api.inject_update(last)
+    await user.send("/help")
+    await user.expect("what I can do")
+    assert len(await svc(bot).store.checkins(507)) == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        ("command", "don't know /dance"),
+        ("sticker", "only read text"),
+        ("photo", "only read text"),
+        ("location", "only read text"),
+        ("chatter", "/checkin"),
+    ],
+)
+async def test_odd_input_gets_a_sensible_reply(api: FakeBotAPI, bot, action, expected) -> None:
+    """Unknown commands, stickers, photos, locations and chatter are answered."""
+    user = api.user(508)
+    send = {
+        "command": lambda: user.send("/dance now"),
+        "sticker": user.send_sticker,
+        "photo": user.send_photo,
+        "location": user.send_location,
+        "chatter": lambda: user.send("hello there"),
+    }[action]
+    await send()
+    await user.expect(expected)
+
+
+async def test_edited_message_is_not_taken_as_answer(api: FakeBotAPI, bot) -> None:
+    """Edits get an explanation; the draft does not move."""
+    user = api.user(509)
+    await onboard(user)
+    await user.send("/checkin")
+    await user.expect("finish")
+    sent = await user.send("20")
+    await user.expect("kind of session")
+    await user.edit(sent["message"]["message_id"], "45")
+    await user.expect("edited messages")
+    draft = await svc(bot).store.state(509, "draft")
+    assert draft["step"] == 1
+
+
+async def test_cancel_drops_the_draft(api: FakeBotAPI, bot) -> None:
+    """/cancel mid check-in saves nothing."""
+    user = api.user(510)
+    await onboard(user)
+    await user.send("/checkin")
+    await user.expect("finish")
+    await user.press("Just now")
+    await user.expect("kind of session")
+    await user.send("/cancel")
+    await user.expect("Cancelled")
+    assert await svc(bot).store.state(510, "draft") is None
+    assert await svc(bot).store.checkins(510) == []
+    await user.send("/cancel")
+    await user.expect("Nothing to cancel")
+
+
+async def test_command_menu_is_registered(api: FakeBotAPI, bot) -> None:
+    """setMyCommands runs at start-up with the public commands."""
+    [call] = api.calls_of("setMyCommands")
+    names = [c["command"] for c in call["commands"]]
+    assert {"checkin", "start", "help", "cancel"} <= set(names)
+
+
+async def test_group_commands_point_to_private_chat(api: FakeBotAPI, bot) -> None:
+    """In a group, check-in commands send people to a private chat."""
+    group = api.group(-1001, "Harriers")
+    user = api.user(511)
+    await group.send(user, "/checkin@HeavyLegsTestBot")
+    await group.expect("private")

@@ -160,12 +160,18 @@ class ChatView:
                 f"no unique callback button with {wanted} in message #{message['message_id']}; "
                 f"available: {available}"
             )
+        return self._queue_callback(sender, message, button["callback_data"])
+
+    def _queue_callback(
+        self, sender: dict[str, Any], message: dict[str, Any], data: str
+    ) -> dict[str, Any]:
+        """Queue a callback_query update with a fresh, answerable query id."""
         query = {
             "id": self._world.open_callback(self.chat_id),
             "from": sender,
             "message": message,
             "chat_instance": f"ci{abs(self.chat_id)}",
-            "data": button["callback_data"],
+            "data": data,
         }
         return self._world.push_update({"callback_query": query})
 
@@ -188,6 +194,14 @@ class FakeUser(ChatView):
     ) -> dict[str, Any]:
         """Press an inline button of the latest keyboard message (or message_id)."""
         return await self._press_as(self.user, label, data, message_id)
+
+    async def press_data(self, data: str, message_id: int | None = None) -> dict[str, Any]:
+        """Send any callback data from a bot message, as a modified or outdated client could."""
+        bot_messages = self._chat.bot_messages()
+        message = self._chat.messages.get(message_id) if message_id else bot_messages[-1]
+        if message is None:
+            raise AssertionError(f"chat {self.chat_id}: no bot message to press on")
+        return self._queue_callback(self.user, message, data)
 
     async def edit(self, message_id: int, text: str) -> dict[str, Any]:
         """Edit one of this user's messages, producing an edited_message update."""
