@@ -20,26 +20,13 @@ from bot.storage import Store
 log = logging.getLogger(__name__)
 
 
-def open_store(settings: Settings) -> tuple[Store, Reminders, Clock]:
-    """Prepare the data dir and read every file (raises OSError / CorruptDataError)."""
+def build_application(settings: Settings, clock: Clock | None = None) -> Application:
+    """The fully wired Application; reads every data file first (OSError, CorruptDataError)."""
     store = Store(settings.data_dir)
     store.prepare()
-    clock = Clock()
+    clock = clock or Clock()
     reminders = Reminders(store, clock)
     reminders.load(store.scan())
-    return store, reminders, clock
-
-
-def build_application(
-    settings: Settings,
-    *,
-    store: Store | None = None,
-    reminders: Reminders | None = None,
-    clock: Clock | None = None,
-) -> Application:
-    """The fully wired Application (store opened here unless one is passed in)."""
-    if store is None or reminders is None or clock is None:
-        store, reminders, clock = open_store(settings)
     builder = (
         Application.builder()
         .token(settings.token.get_secret_value())

@@ -16,7 +16,7 @@ from telegram.ext import Application, ContextTypes
 from bot import callbacks
 from bot.clock import Clock
 from bot.storage import PendingReminder, StorageWriteError, Store
-from rules.reminders import ReminderPlan
+from rules.reminders import ReminderPlan, reminder_still_useful
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class Reminders:
         if record is None or record.get("status") != "pending":
             return
         now = self.clock.now()
-        if now >= datetime.fromisoformat(record["expires_at"]):
+        if not reminder_still_useful(datetime.fromisoformat(record["expires_at"]), now):
             log.info("dropping reminder %s (%s): no longer useful", reminder_id, record["kind"])
             await self._settle(user_id, reminder_id, "dropped", now, reason="expired")
             return

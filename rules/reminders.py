@@ -34,8 +34,8 @@ class ReminderPlan:
     text: str
 
 
-def reminder_still_useful(kind: str, due_at: datetime, expires_at: datetime, now: datetime) -> bool:
-    """Whether a stored reminder is still worth sending after a restart."""
+def reminder_still_useful(expires_at: datetime, now: datetime) -> bool:
+    """Whether a stored reminder is still worth sending (e.g. after downtime): before expiry."""
     return now < expires_at
 
 

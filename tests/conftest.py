@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application, running
+from bot.clock import Clock
 from bot.config import load_settings
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.services import Services
@@ -33,7 +35,13 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def bot_factory(api: FakeBotAPI, data_dir: Path) -> BotFactory:
+def clock() -> Clock:
+    """The bot's clock, shared across restarts so tests can fast-forward time."""
+    return Clock()
+
+
+@pytest.fixture
+def bot_factory(api: FakeBotAPI, data_dir: Path, clock: Clock) -> BotFactory:
     """Start the real Application (polling the fake API); call again to 'restart' it."""
 
     @asynccontextmanager
@@ -41,7 +49,7 @@ def bot_factory(api: FakeBotAPI, data_dir: Path) -> BotFactory:
         settings = load_settings(
             token=TOKEN, api_url=api.base_url, data_dir=data_dir, tick_seconds=0.05
         )
-        async with running(build_application(settings), poll_timeout=1) as app:
+        async with running(build_application(settings, clock), poll_timeout=1) as app:
             yield app
 
     return start
@@ -72,3 +80,11 @@ async def onboard(
     await user.expect("go to bed")
     await user.press(bedtime)
     await user.expect("All set")
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
+    """Wait until the async `check` holds (the bot works concurrently with the test)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)

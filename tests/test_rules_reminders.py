@@ -180,11 +180,11 @@ def test_plans_are_sorted_and_live():
     assert [p.due_at for p in plans] == sorted(p.due_at for p in plans)
     for plan in plans:
         assert now <= plan.due_at < plan.expires_at
-        assert reminder_still_useful(plan.kind, plan.due_at, plan.expires_at, now)
+        assert reminder_still_useful(plan.expires_at, now)
 
 
 @pytest.mark.parametrize(("offset", "useful"), [(-1, True), (0, False), (1, False)])
 def test_reminder_still_useful_boundary(offset, useful):
     expires = FINISH + timedelta(hours=1)
     now = expires + timedelta(seconds=offset)
-    assert reminder_still_useful("bedtime", FINISH, expires, now) is useful
+    assert reminder_still_useful(expires, now) is useful
