@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from rules.facts import Facts, local_hhmm, needs_followup
+
+LATE_NIGHT_WINDOW = timedelta(hours=5)  # after bedtime, "tonight" becomes "soon"
 
 
 @dataclass(frozen=True)
@@ -120,12 +123,21 @@ def _cascade(_: Facts) -> str:
 
 def _sleep(f: Facts) -> str:
     """Deep sleep drives tissue repair; mention the athlete's bedtime when known."""
-    plan = (
-        f"Aim to be in bed by {f.bedtime:%H:%M} tonight"
-        if f.bedtime
-        else "Make sleep a priority tonight"
-    )
+    if f.bedtime is None:
+        plan = "Make sleep a priority tonight"
+    elif _past_bedtime(f):
+        plan = f"It's past your usual {f.bedtime:%H:%M} bedtime, so head to bed soon"
+    else:
+        plan = f"Aim to be in bed by {f.bedtime:%H:%M} tonight"
     return f"{plan}: deep sleep is when growth hormone peaks, driving tissue repair in your legs."
+
+
+def _past_bedtime(f: Facts) -> bool:
+    """True in the few hours after the athlete's usual bedtime (local time)."""
+    local = f.now.astimezone(f.tz)
+    bed = local.replace(hour=f.bedtime.hour, minute=f.bedtime.minute, second=0, microsecond=0)
+    since = (local - bed) % timedelta(days=1)
+    return since < LATE_NIGHT_WINDOW
 
 
 def _short_sleep(f: Facts) -> str:

@@ -443,3 +443,22 @@ def test_any_combination_of_answers_is_safe(
     assert advice.red_flag == ("red_flag_48h" in ids(advice))
     if advice.red_flag:
         assert ids(advice)[0] == "red_flag_48h"
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "bedtime", "phrase"),
+    [
+        ("UTC", time(22, 30), "in bed by 22:30 tonight"),  # 18:00 local, bedtime ahead
+        ("UTC", time(17, 30), "past your usual 17:30 bedtime"),  # 30 min after bedtime
+        ("Asia/Tokyo", time(22, 30), "past your usual 22:30 bedtime"),  # 03:00 local, 4.5 h late
+        ("Asia/Kolkata", time(22, 30), "past your usual 22:30 bedtime"),  # 23:30 local
+        ("UTC", time(12, 0), "in bed by 12:00 tonight"),  # six hours after: a new day's plan
+    ],
+)
+def test_deep_sleep_knows_when_bedtime_has_passed(zone_name, bedtime, phrase):
+
+    advice = advise(
+        ci(minutes_ago=None, leg_heaviness=3), [], NOW, tz=ZoneInfo(zone_name), bedtime=bedtime
+    )
+    sleep = next(i for i in advice.items if i.rule_id == "deep_sleep")
+    assert phrase in sleep.text
