@@ -226,34 +226,40 @@ DURATION = Question(
     columns=3,
 )
 
-RPE = Question(
-    key="rpe",
-    title="Effort (RPE)",
-    prompt=(
-        "How hard was the whole session, 0–10? (0 rest · 3 moderate · 5 hard · "
-        "7 very hard · 10 maximal)"
-    ),
-    options=_scale_options(0, 10),
-    parse=_scale("rpe", 0, 10),
-    columns=6,
-)
 
-HEAVINESS = Question(
-    key="leg_heaviness",
-    title="Leg heaviness",
-    prompt="How heavy do your legs feel right now, 0–10? (0 fresh · 5 heavy · 10 like lead)",
-    options=_scale_options(0, 10),
-    parse=_scale("leg_heaviness", 0, 10),
-    columns=6,
-)
+def _scale_question(key: str, title: str, prompt: str, low: int, high: int) -> Question:
+    """A question answered by one button per point of a numeric scale (or the typed number)."""
+    return Question(
+        key=key,
+        title=title,
+        prompt=prompt,
+        options=_scale_options(low, high),
+        parse=_scale(key, low, high),
+        columns=min(6, high - low + 1),
+    )
 
-MOTIVATION = Question(
-    key="motivation",
-    title="Motivation",
-    prompt="How motivated do you feel right now, 1–5? (1 none · 3 okay · 5 fired up)",
-    options=_scale_options(1, 5),
-    parse=_scale("motivation", 1, 5),
-    columns=5,
+
+RPE = _scale_question(
+    "rpe",
+    "Effort (RPE)",
+    "How hard was the whole session, 0–10? (0 rest · 3 moderate · 5 hard · 7 very hard · "
+    "10 maximal)",
+    0,
+    10,
+)
+HEAVINESS = _scale_question(
+    "leg_heaviness",
+    "Leg heaviness",
+    "How heavy do your legs feel right now, 0–10? (0 fresh · 5 heavy · 10 like lead)",
+    0,
+    10,
+)
+MOTIVATION = _scale_question(
+    "motivation",
+    "Motivation",
+    "How motivated do you feel right now, 1–5? (1 none · 3 okay · 5 fired up)",
+    1,
+    5,
 )
 
 BREATHING = Question(
