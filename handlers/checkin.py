@@ -25,6 +25,7 @@ from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
 from handlers.onboarding import require_profile
 from rules.engine import advise
 from rules.model import CheckIn, Kind
+from rules.preferences import Preferences, apply_preferences
 from rules.reminders import plan_reminders
 
 GONE = "I can't find that check-in any more (it may have been erased)."
@@ -96,6 +97,7 @@ async def _finish(
     history = await _history(svc, uid)
     advice = advise(model, history, now, tz=tz, bedtime=bedtime)
     plans = plan_reminders(model, now, tz=tz, bedtime=bedtime) if kind is Kind.CHECKIN else []
+    plans = apply_preferences(plans, Preferences.from_profile(profile), tz)
     plans = [plan for plan in plans if plan.due_at > now]  # what is due now, the reply says
     records = [record_for(plan, uid, model.id, new_id()) for plan in plans]
     record = model.to_record() | model.extra

@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.flows import CHECKIN, ONBOARDING
-from bot.services import services
+from bot.schedule import reschedule
+from bot.services import Services, services
 from handlers.common import DRAFT, athlete_zone
 from handlers.flow import Draft, on_complete, start_flow
 
@@ -50,7 +51,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     chat = update.effective_chat
     if not answers.get("consent"):
         if profile and profile.get("consent"):
-            await svc.store.update_profile(uid, {"consent": False}, clear_state=DRAFT)
+            await withdraw_consent(svc, uid)
             await chat.send_message(
                 "Understood: from now on I won't store new answers. What you saved earlier "
                 "stays until you send /forget. Change your mind any time with /start."
@@ -73,6 +74,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     if not profile:
         changes["created_at"] = now.isoformat()
     await svc.store.update_profile(uid, changes, clear_state=DRAFT)
+    await reschedule(svc, uid)
     local = now.astimezone(athlete_zone(changes, svc.settings.default_tz)).strftime("%H:%M")
     await chat.send_message(
         f"All set ✅\nTime zone: {answers['tz']} (it's {local} there)\n"
@@ -81,3 +83,9 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     )
     if answers.get(THEN) == "checkin":
         await start_flow(update, context, CHECKIN)
+
+
+async def withdraw_consent(svc: Services, uid: int) -> None:
+    """Stop storing new answers (dropping half-answered questions) and stop the reminders."""
+    await svc.store.update_profile(uid, {"consent": False}, clear_state=DRAFT)
+    await reschedule(svc, uid)
