@@ -45,6 +45,7 @@ FIELDS: dict[str, str] = {
         "morning readiness items, 1 (worst) – 5 (best), McLean et al. 2010"
     ),
     "reminders[].id": "reminder id",
+    "reminders[].user_id": "your Telegram user id (whom to send it to)",
     "reminders[].checkin_id": "the check-in it belongs to (null for the morning check-in)",
     "reminders[].kind": "nutrition_open, nutrition_last_call, bedtime, followup or readiness",
     "reminders[].due_at": "when it is (or was) to be sent (UTC)",
@@ -55,6 +56,7 @@ FIELDS: dict[str, str] = {
     "reminders[].reason": "why it was cancelled or dropped",
     "reminders[].snoozes": "how often you snoozed it",
     "reminders[].repeat": "for the daily morning check-in: local time and zone",
+    "reminders[].renewed": "for the morning check-in: the next day's one is already planned",
     "conversation_state[]": "unfinished questions (your answers so far) and similar state",
 }
 CSV_COLUMNS = (

@@ -105,6 +105,10 @@ class Reminders:
         self._heap = [entry for entry in self._heap if entry[2] != user_id]
         heapq.heapify(self._heap)
 
+    def pending_users(self) -> set[int]:
+        """The athletes with at least one indexed reminder."""
+        return {entry[2] for entry in self._heap}
+
     def __len__(self) -> int:
         """How many reminders are indexed (including ones since cancelled)."""
         return len(self._heap)
