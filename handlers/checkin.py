@@ -22,7 +22,7 @@ from handlers.common import (
     new_id,
 )
 from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
-from handlers.onboarding import require_profile
+from handlers.onboarding import consented_profile, require_profile
 from rules.engine import advise
 from rules.model import CheckIn, Kind
 from rules.preferences import Preferences, apply_preferences
@@ -84,12 +84,8 @@ async def _finish(
     """The shared end of both flows: consent check, one atomic write, guidance, reminders."""
     svc = services(context)
     uid = update.effective_user.id
-    profile = await svc.store.profile(uid)
-    if not (profile and profile.get("consent")):
-        await svc.store.set_state(uid, DRAFT, None)
-        await update.effective_chat.send_message(
-            "You've withdrawn consent, so I didn't store these answers. /start to change that."
-        )
+    profile = await consented_profile(update, context)
+    if profile is None:
         return
     now = svc.clock.now()
     tz, bedtime = athlete_zone(profile, svc.settings.default_tz), athlete_bedtime(profile)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -39,6 +41,22 @@ async def require_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, th
     )
     await start_flow(update, context, ONBOARDING, prefill={THEN: then})
     return False
+
+
+async def consented_profile(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> dict[str, Any] | None:
+    """The profile if the athlete consents to storing answers; else drop the draft and say so."""
+    svc = services(context)
+    uid = update.effective_user.id
+    profile = await svc.store.profile(uid)
+    if profile and profile.get("consent"):
+        return profile
+    await svc.store.set_state(uid, DRAFT, None)
+    await update.effective_chat.send_message(
+        "You've withdrawn consent, so I didn't store these answers. /start to change that."
+    )
+    return None
 
 
 @on_complete(ONBOARDING.name)

@@ -9,7 +9,7 @@ from bot.flows import READINESS
 from bot.services import services
 from handlers.common import DRAFT, answer_query, athlete_zone, drop_buttons
 from handlers.flow import Draft, on_complete, start_flow
-from handlers.onboarding import require_profile
+from handlers.onboarding import consented_profile, require_profile
 from rules.baseline import METRICS, READINESS_ITEMS, Level, assess, readiness_total
 from rules.model import CheckIn, Kind
 
@@ -30,12 +30,8 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     """Store the answers (with consent only) and compare the total with the athlete's usual."""
     svc = services(context)
     uid = update.effective_user.id
-    profile = await svc.store.profile(uid)
-    if not (profile and profile.get("consent")):
-        await svc.store.set_state(uid, DRAFT, None)
-        await update.effective_chat.send_message(
-            "You've withdrawn consent, so I didn't store these answers. /start to change that."
-        )
+    profile = await consented_profile(update, context)
+    if profile is None:
         return
     now = svc.clock.now()
     items = {key: draft["answers"][key] for key in READINESS_ITEMS}

@@ -21,7 +21,9 @@ async def on_snooze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     due = await snooze(svc, uid, reminder_id)
     if due is None:
         await answer_query(
-            query, "Can't snooze this one: it would come too late to help.", alert=True
+            query,
+            "Can't snooze this one any more: it's done, or would come too late to help.",
+            alert=True,
         )
     else:
         tz = athlete_zone(await svc.store.profile(uid), svc.settings.default_tz)

@@ -13,6 +13,7 @@ from bot.export import FIELDS
 from bot.fakeapi import FakeBotAPI
 from tests.conftest import onboard, svc
 from tests.test_e2e_checkin import answer_all
+from tests.test_e2e_insight import change_setting
 from tests.test_e2e_reminders import HEAVY, checked_in
 
 UID = 987_654_321
@@ -78,12 +79,7 @@ async def test_forget_leaves_no_trace(api: FakeBotAPI, bot, clock: Clock, data_d
     other = api.user(802)
     await onboard(other)
     await checked_in(user, HEAVY)
-    await user.send("/settings")
-    await user.expect("Your settings")
-    await user.press_data("set|ready")
-    await user.expect("morning check-in")
-    await user.press("07:00")
-    await user.expect("Saved")
+    await change_setting(user, "ready", "morning check-in", "07:00")
     await user.send("/checkin")
     await answer_all(user, HEAVY[:2])  # leaves conversation state behind
     assert _files_mentioning(data_dir, str(UID))

@@ -10,13 +10,24 @@ import numpy as np
 from matplotlib.image import imread
 
 from bot.clock import Clock
-from bot.fakeapi import FakeBotAPI
+from bot.fakeapi import FakeBotAPI, FakeUser
+from bot.fakeapi.state import BotEvent
 from tests.conftest import onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import HEAVY, LIGHT, advance_to, checked_in, statuses
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+async def change_setting(user: FakeUser, action: str, prompt: str, choice: str) -> BotEvent:
+    """Open /settings, tap one setting, answer its question; return the 'Saved' message."""
+    await user.send("/settings")
+    await user.expect("Your settings")
+    await user.press_data(f"set|{action}")
+    await user.expect(prompt)
+    await user.press(choice)
+    return await user.expect("Saved")
 
 
 def assert_real_png(data: bytes) -> None:
@@ -75,12 +86,7 @@ async def test_bedtime_change_moves_the_pending_reminder(
     user = api.user(703)
     await checked_in(user, LIGHT)
     [before] = [r for r in await svc(bot).store.reminders(703) if r["kind"] == "bedtime"]
-    await user.send("/settings")
-    await user.expect("Your settings")
-    await user.press_data("set|bed")
-    await user.expect("go to bed")
-    await user.press("23:30")
-    saved = await user.expect("Saved")
+    saved = await change_setting(user, "bed", "go to bed", "23:30")
     assert "Bedtime: 23:30" in saved.text
     [after] = [r for r in await svc(bot).store.reminders(703) if r["kind"] == "bedtime"]
     assert after["id"] == before["id"]
@@ -103,12 +109,7 @@ async def test_time_zone_change_and_toggles_apply_to_planned_reminders(
     """A new zone re-times the bedtime reminder; switching refuel reminders off and on."""
     user = api.user(704)
     await checked_in(user)
-    await user.send("/settings")
-    await user.expect("Your settings")
-    await user.press_data("set|tz")
-    await user.expect("time zone")
-    await user.press("Tokyo")
-    await user.expect("Saved")
+    await change_setting(user, "tz", "time zone", "Tokyo")
     [bed] = [r for r in await svc(bot).store.reminders(704) if r["kind"] == "bedtime"]
     local = datetime.fromisoformat(bed["expires_at"]).astimezone(ZoneInfo("Asia/Tokyo"))
     assert local.strftime("%H:%M") == "22:30"
@@ -144,7 +145,7 @@ async def test_snooze_sends_the_reminder_again_in_15_minutes(
     clock.advance(timedelta(minutes=5))
     await user.expect("Last call")
     await user.press("In 15 min")
-    await user.expect("too late", kind="callback_answer")
+    await user.expect("too late to help", kind="callback_answer")
     [opening] = [r for r in await svc(bot).store.reminders(705) if r["kind"] == "nutrition_open"]
     assert opening["snoozes"] == 1
     assert opening["status"] == "sent"
@@ -159,10 +160,7 @@ async def test_morning_checkin_is_off_by_default_then_daily_in_zone(
     assert await svc(bot).store.reminders(706) == []
     await user.send("/settings")
     assert "Morning check-in: off" in (await user.expect("Your settings")).text
-    await user.press_data("set|ready")
-    await user.expect("morning check-in")
-    await user.press("07:00")
-    await user.expect("Saved")
+    await change_setting(user, "ready", "morning check-in", "07:00")
     [ready] = await svc(bot).store.reminders(706)
     due = datetime.fromisoformat(ready["due_at"])
     assert due.astimezone(BERLIN).strftime("%H:%M") == "07:00"
@@ -198,3 +196,22 @@ async def test_withdrawing_consent_in_settings_stops_storing_and_reminders(
     await user.expect("set-up")
     await user.expect("OK to store")
     assert len(await svc(bot).store.checkins(707)) == 1
+
+
+async def test_forged_settings_and_snooze_buttons_are_answered(api: FakeBotAPI, bot) -> None:
+    """Unknown settings actions, unknown reminders, and settings before /start: no crash."""
+    stranger = api.user(708)
+    await stranger.send("/settings")
+    await stranger.expect("send /start first")
+    await stranger.press_data("set|tz")
+    await stranger.expect("send /start first", kind="callback_answer")
+    await stranger.send("/history")
+    await stranger.expect("you have 0")
+    assert await svc(bot).store.profile(708) is None
+    user = api.user(709)
+    await onboard(user)
+    for data in ("set|toggle:evil", "set|bogus", "snz|abcdef0123", "snz|XYZ"):
+        await user.press_data(data)
+        assert (await user.expect(kind="callback_answer")).text
+    assert (await svc(bot).store.profile(709)).get("reminders_off") is None
+    assert not [e for e in user.events if "went wrong" in (e.text or "")]
