@@ -36,8 +36,7 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     tz = athlete_zone(profile, svc.settings.default_tz)
     today = svc.clock.now().astimezone(tz).date()
     await update.effective_chat.send_message(render_history(checkins, tz, today))
-    days = chart_days(checkins, tz, today, CHART_DAYS)
-    png = await asyncio.to_thread(render_chart, days)
+    png = await asyncio.to_thread(lambda: render_chart(chart_days(checkins, tz, today, CHART_DAYS)))
     await update.effective_chat.send_photo(
         InputFile(png, filename="history.png"),
         caption="Leg heaviness (line) and session load (bars), last 6 weeks.",
