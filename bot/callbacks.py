@@ -9,9 +9,14 @@ WHY = "why"
 ATE = "ate"
 FOLLOWUP = "fu"
 FORGET = "forget"
+SNOOZE = "snz"
+READY = "rd|go"
+SETTINGS = "set"
 
 ANSWER_PATTERN = re.compile(r"^q\|([0-9a-f]{1,16})\|(\d{1,2})\|(\d{1,2})$")
 ITEM_PATTERN = re.compile(r"^(why|ate|fu)\|([0-9a-f]{1,16})$")
+SNOOZE_PATTERN = re.compile(r"^snz\|([0-9a-f]{1,16})$")
+SETTINGS_PATTERN = re.compile(r"^set\|([a-z:]{1,32})$")
 
 
 def answer(draft_id: str, step: int, option: int) -> str:
@@ -34,3 +39,19 @@ def parse_item(data: str) -> tuple[str, str] | None:
     """(action, check-in id) from item button data, or None if malformed."""
     match = ITEM_PATTERN.match(data)
     return (match.group(1), match.group(2)) if match else None
+
+
+def snooze(reminder_id: str) -> str:
+    """The button data for snoozing one sent reminder."""
+    return f"{SNOOZE}|{reminder_id}"
+
+
+def setting(action: str) -> str:
+    """The button data for one /settings action (e.g. 'tz', 'toggle:bedtime')."""
+    return f"{SETTINGS}|{action}"
+
+
+def parse_with(pattern: re.Pattern[str], data: str) -> str | None:
+    """The single captured field of `pattern` in `data`, or None if malformed."""
+    match = pattern.match(data)
+    return match.group(1) if match else None

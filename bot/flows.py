@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -294,6 +295,83 @@ SLEEP = Question(
     columns=3,
 )
 
+
+def _wellness(key: str, title: str, worst: str, best: str) -> Question:
+    """One of McLean's five 1–5 wellness items (5 is the best state)."""
+    return Question(
+        key=key,
+        title=title,
+        prompt=f"{title}, 1–5? (1 {worst} · 5 {best})",
+        options=_scale_options(1, 5),
+        parse=_scale(key, 1, 5),
+        columns=5,
+    )
+
+
+READINESS_QUESTIONS = (
+    _wellness("fatigue", "Fatigue", "always tired", "very fresh"),
+    _wellness("sleep_quality", "Sleep quality", "insomnia", "very restful"),
+    _wellness("soreness", "Muscle soreness", "very sore", "feeling great"),
+    _wellness("stress", "Stress", "highly stressed", "very relaxed"),
+    _wellness("mood", "Mood", "very down / irritable", "very positive"),
+)
+
+
+def _optional_clock(key: str) -> Callable[[str, AnswerContext], Answer]:
+    """A time of day as HH:MM, or 'off' for None."""
+
+    def parse(text: str, _ctx: AnswerContext) -> Answer:
+        if text.strip().lower() in {"off", "none", "no", "never"}:
+            return {key: None}
+        return {key: parse_clock(text).strftime("%H:%M")}
+
+    return parse
+
+
+def _quiet_hours(text: str, _ctx: AnswerContext) -> Answer:
+    """'22:00-07:00' (or 'off') -> the quiet period as [start, end] local times."""
+    cleaned = text.strip().lower()
+    if cleaned in {"off", "none", "no"}:
+        return {"quiet_hours": None}
+    parts = [p for p in re.split(r"\s*(?:-|–|to)\s*", cleaned) if p]
+    if len(parts) != 2:
+        raise ValueError("Please send two times like 22:00-07:00, or tap Off.")
+    start, end = (parse_clock(p).strftime("%H:%M") for p in parts)
+    if start == end:
+        raise ValueError("Start and end are the same; please send e.g. 22:00-07:00.")
+    return {"quiet_hours": [start, end]}
+
+
+QUIET_HOURS = Question(
+    key="quiet_hours",
+    title="Quiet hours",
+    prompt=(
+        "Quiet hours: reminders that fall inside them wait until they end (and are skipped if "
+        "they'd be too late by then). Tap one or type e.g. 22:30-06:30."
+    ),
+    options=(
+        ("Off", "off"),
+        ("22:00–07:00", "22:00-07:00"),
+        ("23:00–07:00", "23:00-07:00"),
+        ("21:00–06:00", "21:00-06:00"),
+        ("00:00–08:00", "00:00-08:00"),
+    ),
+    parse=_quiet_hours,
+    columns=3,
+)
+
+READINESS_TIME = Question(
+    key="readiness_at",
+    title="Morning check-in",
+    prompt=(
+        "Optional morning check-in: five one-tap questions (fatigue, sleep, soreness, stress, "
+        "mood) at a time you pick, in your time zone. When should I ask? Tap Off to stop."
+    ),
+    options=(*((t, t) for t in ("06:30", "07:00", "07:30", "08:00", "09:00")), ("Off", "off")),
+    parse=_optional_clock("readiness_at"),
+    columns=3,
+)
+
 ONBOARDING = Flow(
     "onboard", (CONSENT, TIMEZONE, BEDTIME), stop_when=lambda a: a.get("consent") is False
 )
@@ -301,4 +379,13 @@ CHECKIN = Flow(
     "checkin", (FINISHED, SESSION, DURATION, RPE, HEAVINESS, MOTIVATION, BREATHING, PAIN, SLEEP)
 )
 FOLLOWUP = Flow("followup", (HEAVINESS, PAIN))
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (ONBOARDING, CHECKIN, FOLLOWUP)}
+READINESS = Flow("readiness", READINESS_QUESTIONS)
+SETTING_FLOWS: dict[str, Flow] = {
+    "tz": Flow("set_tz", (TIMEZONE,)),
+    "bed": Flow("set_bed", (BEDTIME,)),
+    "quiet": Flow("set_quiet", (QUIET_HOURS,)),
+    "ready": Flow("set_ready", (READINESS_TIME,)),
+}
+FLOWS: dict[str, Flow] = {
+    flow.name: flow for flow in (ONBOARDING, CHECKIN, FOLLOWUP, READINESS, *SETTING_FLOWS.values())
+}

@@ -6,7 +6,8 @@ import asyncio
 import heapq
 import itertools
 import logging
-from datetime import datetime, timedelta
+import secrets
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -15,7 +16,9 @@ from telegram.ext import Application, ContextTypes
 
 from bot import callbacks
 from bot.clock import Clock
+from bot.parsing import zone
 from bot.storage import PendingReminder, StorageWriteError, Store
+from rules.preferences import READINESS_KIND, plan_readiness
 from rules.reminders import ReminderPlan, reminder_still_useful
 
 log = logging.getLogger(__name__)
@@ -25,12 +28,14 @@ JOB_NAME = "reminder-tick"
 # reminder against its own expiry, so APScheduler must not silently drop ticks (default 1 s).
 TICK_MISFIRE_GRACE_S = 3600
 RETRY_NETWORK = timedelta(seconds=10)
+SNOOZE_FOR = timedelta(minutes=15)
+SNOOZE_LABEL = "⏰ In 15 min"
 MAX_PARALLEL_SENDS = 64
 NUTRITION_KINDS = ("nutrition_open", "nutrition_last_call")
 
 
 def record_for(
-    plan: ReminderPlan, user_id: int, checkin_id: str, reminder_id: str
+    plan: ReminderPlan, user_id: int, checkin_id: str | None, reminder_id: str
 ) -> dict[str, Any]:
     """The stored form of a planned reminder."""
     return {
@@ -45,16 +50,31 @@ def record_for(
     }
 
 
-def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup | None:
-    """The one-tap buttons a reminder carries."""
-    cid = record["checkin_id"]
+def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup:
+    """The one-tap buttons a reminder carries: its action (if any) and a 15-minute snooze."""
+    cid = record.get("checkin_id") or ""
+    buttons = []
     if record["kind"] in NUTRITION_KINDS:
-        button = InlineKeyboardButton("✅ Already ate", callback_data=callbacks.item("ate", cid))
+        buttons.append(("✅ Already ate", callbacks.item("ate", cid)))
     elif record["kind"] == "followup":
-        button = InlineKeyboardButton("Answer (2 taps)", callback_data=callbacks.item("fu", cid))
-    else:
+        buttons.append(("Answer (2 taps)", callbacks.item("fu", cid)))
+    elif record["kind"] == READINESS_KIND:
+        buttons.append(("Answer (5 taps)", callbacks.READY))
+    buttons.append((SNOOZE_LABEL, callbacks.snooze(record["id"])))
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in buttons]]
+    )
+
+
+def next_daily(record: dict[str, Any], now: datetime, new_id: str) -> dict[str, Any] | None:
+    """The next occurrence of a daily reminder (the morning check-in), in the athlete's zone."""
+    repeat = record.get("repeat")
+    if not repeat or record.get("renewed"):
         return None
-    return InlineKeyboardMarkup([[button]])
+    plan = plan_readiness(now, zone(repeat["tz"]), time.fromisoformat(repeat["at"]))
+    if plan is None:
+        return None
+    return record_for(plan, record["user_id"], None, new_id) | {"repeat": repeat}
 
 
 class Reminders:
@@ -79,6 +99,15 @@ class Reminders:
         """Index a stored pending reminder (optionally at a later time than its due time)."""
         when = due or datetime.fromisoformat(record["due_at"])
         heapq.heappush(self._heap, (when, next(self._seq), user_id, record["id"]))
+
+    def forget(self, user_id: int) -> None:
+        """Drop every indexed reminder of an athlete (after /forget)."""
+        self._heap = [entry for entry in self._heap if entry[2] != user_id]
+        heapq.heapify(self._heap)
+
+    def pending_users(self) -> set[int]:
+        """The athletes with at least one indexed reminder."""
+        return {entry[2] for entry in self._heap}
 
     def __len__(self) -> int:
         """How many reminders are indexed (including ones since cancelled)."""
@@ -127,9 +156,11 @@ class Reminders:
         if record is None or record.get("status") != "pending":
             return
         now = self.clock.now()
+        if datetime.fromisoformat(record["due_at"]) > now:
+            return  # moved later (settings, snooze): its newer heap entry will deliver it
         if not reminder_still_useful(datetime.fromisoformat(record["expires_at"]), now):
             log.info("dropping reminder %s (%s): no longer useful", reminder_id, record["kind"])
-            await self._settle(user_id, reminder_id, "dropped", now, reason="expired")
+            await self._settle(user_id, record, "dropped", now, reason="expired")
             return
         try:
             await bot.send_message(user_id, record["text"], reply_markup=markup_for(record))
@@ -143,24 +174,36 @@ class Reminders:
             return
         except BadRequest as exc:
             log.warning("reminder %s rejected by Telegram: %s", reminder_id, exc.message)
-            await self._settle(user_id, reminder_id, "dropped", now, reason="rejected")
+            await self._settle(user_id, record, "dropped", now, reason="rejected")
             return
         except (NetworkError, TelegramError) as exc:
             log.warning("reminder %s: sending failed (%s), will retry", reminder_id, exc)
             self.track(user_id, record, now + RETRY_NETWORK)
             return
-        await self._settle(user_id, reminder_id, "sent", self.clock.now())
+        await self._settle(user_id, record, "sent", self.clock.now())
 
     async def _settle(
-        self, user_id: int, reminder_id: str | None, status: str, at: datetime, reason: str = ""
+        self,
+        user_id: int,
+        record: dict[str, Any] | None,
+        status: str,
+        at: datetime,
+        reason: str = "",
     ) -> None:
-        """Mark one reminder (or, with None, all of the athlete's pending ones) as done."""
+        """Mark one reminder (or, with None, all pending ones) done; renew a daily one."""
         changes = {"status": status, "settled_at": at.isoformat()} | (
             {"reason": reason} if reason else {}
         )
-        await self.store.set_reminders_status(
-            user_id, lambda r: reminder_id is None or r["id"] == reminder_id, changes
-        )
+        if record is None:
+            await self.store.set_reminders_status(user_id, lambda _r: True, changes)
+            return
+        following = next_daily(record, at, secrets.token_hex(5))
+        if following is not None:
+            changes["renewed"] = True
+        new = [following] if following else []
+        await self.store.change_reminders(user_id, {record["id"]: changes}, new)
+        for added in new:
+            self.track(user_id, added)
 
 
 def _seconds(value: float | timedelta) -> timedelta:

@@ -31,6 +31,9 @@ def render(event: object, buttons: list[tuple[str, str]]) -> str:
     if kind == "callback_answer" and not text:
         return ""
     lines = [prefix + text.replace("\n", "\n   ")]
+    filename, data = getattr(event, "filename", None), getattr(event, "data", None) or b""
+    if filename:
+        lines.append(f"   📎 {filename} ({len(data)} bytes)")
     if buttons:
         lines.append("   " + "  ".join(f"[{i}] {label}" for i, (label, _) in enumerate(buttons, 1)))
     return "\n".join(lines)

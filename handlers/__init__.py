@@ -10,7 +10,17 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import basics, checkin, flow, onboarding
+from handlers import (
+    basics,
+    checkin,
+    data_rights,
+    flow,
+    insight,
+    onboarding,
+    readiness,
+    settings,
+    snooze,
+)
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -24,6 +34,9 @@ def register(app: Application) -> None:
         "help": basics.help_command,
         "privacy": basics.privacy,
         "forget": basics.forget,
+        "history": insight.history,
+        "settings": settings.settings_command,
+        "export": data_rights.export,
     }
     app.add_handlers(
         [
@@ -32,6 +45,9 @@ def register(app: Application) -> None:
             CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),
             CallbackQueryHandler(checkin.on_item, pattern=r"^(why|ate|fu)\|"),
             CallbackQueryHandler(basics.forget_confirmed, pattern=r"^forget\|(yes|no)$"),
+            CallbackQueryHandler(settings.on_button, pattern=r"^set\|"),
+            CallbackQueryHandler(snooze.on_snooze, pattern=r"^snz\|"),
+            CallbackQueryHandler(readiness.on_start, pattern=r"^rd\|go$"),
             CallbackQueryHandler(basics.stale_button),
             MessageHandler(filters.UpdateType.EDITED, basics.edited),
             MessageHandler(PRIVATE & filters.COMMAND, basics.unknown_command),

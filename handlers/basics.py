@@ -19,8 +19,11 @@ log = logging.getLogger(__name__)
 COMMANDS = [
     BotCommand("checkin", "Check in after training"),
     BotCommand("start", "Set-up: consent, time zone, bedtime"),
+    BotCommand("history", "Your recent check-ins, trends and a chart"),
+    BotCommand("settings", "Time zone, bedtime, reminders, quiet hours"),
     BotCommand("cancel", "Stop the current questions"),
     BotCommand("privacy", "What I store and why"),
+    BotCommand("export", "Download everything I store about you"),
     BotCommand("forget", "Erase everything I store about you"),
     BotCommand("help", "What I can do"),
 ]
@@ -28,18 +31,24 @@ COMMANDS = [
 HELP = (
     "Here's what I can do:\n"
     "/checkin: after training, a few taps and I'll tell you how to recover\n"
+    "/history: your recent check-ins, training load, refuel hit rate and a chart\n"
+    "/settings: time zone, bedtime, which reminders, quiet hours, morning check-in, consent\n"
     "/start: set-up again (consent, time zone, bedtime)\n"
     "/cancel: stop the current questions\n"
     "/privacy: what I store and why\n"
+    "/export: download everything I store about you (JSON and CSV)\n"
     "/forget: erase everything about you\n\n"
     "I remind you to refuel 30–60 min after you finish, to wind down before bed, and I check "
-    "back after 48 h when your legs were very heavy. General guidance, not medical advice."
+    "back after 48 h when your legs were very heavy; any reminder can be snoozed 15 min. "
+    "General guidance, not medical advice."
 )
 
 PRIVACY = (
     "What I store, only after you agree: your time zone, bedtime and your check-in answers "
     "(session, effort, leg heaviness, motivation, breathing, joint pain/twitching, sleep), plus "
-    "the reminders planned from them. Nobody else sees them. /forget erases all of it at once."
+    "the reminders planned from them. Nobody else sees them. /export sends you a copy, "
+    "/settings lets you withdraw consent (no new answers are stored) and /forget erases all "
+    "of it at once."
 )
 
 
@@ -83,7 +92,12 @@ async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if query.data != f"{callbacks.FORGET}|yes":
         await update.effective_chat.send_message("Kept. Nothing was erased.")
         return
-    await services(context).store.forget(update.effective_user.id)
+    uid = update.effective_user.id
+    svc = services(context)
+    await svc.store.forget(uid)
+    svc.reminders.forget(uid)
+    context.application.drop_user_data(uid)
+    context.application.drop_chat_data(update.effective_chat.id)
     await update.effective_chat.send_message(
         "Done: everything about you is erased, pending reminders included. /start to begin again."
     )

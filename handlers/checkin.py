@@ -22,9 +22,10 @@ from handlers.common import (
     new_id,
 )
 from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
-from handlers.onboarding import require_profile
+from handlers.onboarding import consented_profile, require_profile
 from rules.engine import advise
 from rules.model import CheckIn, Kind
+from rules.preferences import Preferences, apply_preferences
 from rules.reminders import plan_reminders
 
 GONE = "I can't find that check-in any more (it may have been erased)."
@@ -83,12 +84,8 @@ async def _finish(
     """The shared end of both flows: consent check, one atomic write, guidance, reminders."""
     svc = services(context)
     uid = update.effective_user.id
-    profile = await svc.store.profile(uid)
-    if not (profile and profile.get("consent")):
-        await svc.store.set_state(uid, DRAFT, None)
-        await update.effective_chat.send_message(
-            "You've withdrawn consent, so I didn't store these answers. /start to change that."
-        )
+    profile = await consented_profile(update, context)
+    if profile is None:
         return
     now = svc.clock.now()
     tz, bedtime = athlete_zone(profile, svc.settings.default_tz), athlete_bedtime(profile)
@@ -96,6 +93,7 @@ async def _finish(
     history = await _history(svc, uid)
     advice = advise(model, history, now, tz=tz, bedtime=bedtime)
     plans = plan_reminders(model, now, tz=tz, bedtime=bedtime) if kind is Kind.CHECKIN else []
+    plans = apply_preferences(plans, Preferences.from_profile(profile), tz)
     plans = [plan for plan in plans if plan.due_at > now]  # what is due now, the reply says
     records = [record_for(plan, uid, model.id, new_id()) for plan in plans]
     record = model.to_record() | model.extra

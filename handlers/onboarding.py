@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.flows import CHECKIN, ONBOARDING
-from bot.services import services
+from bot.schedule import reschedule
+from bot.services import Services, services
 from handlers.common import DRAFT, athlete_zone
 from handlers.flow import Draft, on_complete, start_flow
 
@@ -40,6 +43,22 @@ async def require_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, th
     return False
 
 
+async def consented_profile(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> dict[str, Any] | None:
+    """The profile if the athlete consents to storing answers; else drop the draft and say so."""
+    svc = services(context)
+    uid = update.effective_user.id
+    profile = await svc.store.profile(uid)
+    if profile and profile.get("consent"):
+        return profile
+    await svc.store.set_state(uid, DRAFT, None)
+    await update.effective_chat.send_message(
+        "You've withdrawn consent, so I didn't store these answers. /start to change that."
+    )
+    return None
+
+
 @on_complete(ONBOARDING.name)
 async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
     """Save the profile (or respect a refusal) and say what happens next."""
@@ -50,7 +69,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     chat = update.effective_chat
     if not answers.get("consent"):
         if profile and profile.get("consent"):
-            await svc.store.update_profile(uid, {"consent": False}, clear_state=DRAFT)
+            await withdraw_consent(svc, uid)
             await chat.send_message(
                 "Understood: from now on I won't store new answers. What you saved earlier "
                 "stays until you send /forget. Change your mind any time with /start."
@@ -73,6 +92,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     if not profile:
         changes["created_at"] = now.isoformat()
     await svc.store.update_profile(uid, changes, clear_state=DRAFT)
+    await reschedule(svc, uid)
     local = now.astimezone(athlete_zone(changes, svc.settings.default_tz)).strftime("%H:%M")
     await chat.send_message(
         f"All set ✅\nTime zone: {answers['tz']} (it's {local} there)\n"
@@ -81,3 +101,9 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     )
     if answers.get(THEN) == "checkin":
         await start_flow(update, context, CHECKIN)
+
+
+async def withdraw_consent(svc: Services, uid: int) -> None:
+    """Stop storing new answers (dropping half-answered questions) and stop the reminders."""
+    await svc.store.update_profile(uid, {"consent": False}, clear_state=DRAFT)
+    await reschedule(svc, uid)

@@ -64,6 +64,28 @@ EXTERNAL_SOURCES: dict[str, str] = {
         "Foster C, Florhaug JA, Franklin J, et al. A new approach to monitoring exercise "
         "training. J Strength Cond Res. 2001;15(1):109–115."
     ),
+    "acwr": (
+        "Gabbett TJ. The training-injury prevention paradox: should athletes be training smarter "
+        "and harder? Br J Sports Med. 2016;50(5):273–280. doi:10.1136/bjsports-2015-095788. "
+        "Limitations: Impellizzeri FM, Tenan MS, Kempton T, et al. Acute:chronic workload ratio: "
+        "conceptual issues and fundamental pitfalls. Int J Sports Physiol Perform. "
+        "2020;15(6):907–913. doi:10.1123/ijspp.2019-0864"
+    ),
+    "monotony": (
+        "Foster C. Monitoring training in athletes with reference to overtraining syndrome. "
+        "Med Sci Sports Exerc. 1998;30(7):1164–1168. doi:10.1097/00005768-199807000-00023"
+    ),
+    "zscore": (
+        "Thornton HR, Delaney JA, Duthie GM, Dascombe BJ. Developing athlete monitoring systems "
+        "in team sports: data analysis and visualization. Int J Sports Physiol Perform. "
+        "2019;14(6):698–705. doi:10.1123/ijspp.2018-0169"
+    ),
+    "readiness": (
+        "McLean BD, Coutts AJ, Kelly V, McGuigan MR, Cormack SJ. Neuromuscular, endocrine, and "
+        "perceptual fatigue responses during different length between-match microcycles in "
+        "professional rugby league players. Int J Sports Physiol Perform. 2010;5(3):367–383. "
+        "doi:10.1123/ijspp.5.3.367"
+    ),
 }
 
 

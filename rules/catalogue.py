@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from rules.baseline import BaselineFlag, Level
 from rules.facts import Facts, local_hhmm, needs_followup
 
 LATE_NIGHT_WINDOW = timedelta(hours=5)  # after bedtime, "tonight" becomes "soon"
@@ -148,6 +149,43 @@ def _short_sleep(f: Facts) -> str:
     )
 
 
+def _load_spike(f: Facts) -> str:
+    """This week's load is well above the four-week average while the legs are heavy."""
+    ratio = f.load.acwr if f.load and f.load.acwr else 0.0
+    return (
+        f"Your training load this week is {ratio:.1f}× your 4-week average and your legs are "
+        "heavy: make your next day an easy one or a rest day. The ratio is a rough guide, not "
+        "an injury forecast."
+    )
+
+
+def _monotony(f: Facts) -> str:
+    """A very uniform week (high monotony) with heavy legs: vary the load."""
+    mono = f.load.monotony if f.load and f.load.monotony else 0.0
+    return (
+        f"Your week has been very uniform (monotony {mono:.1f}): days of similar load with "
+        "little real rest add up. Build in a genuinely easy day."
+    )
+
+
+def _baseline(f: Facts) -> str:
+    """A deviation from the athlete's own usual values that persisted over 2 of 3 days."""
+    parts = [
+        f"your {flag.metric.label} has been {_direction(flag)} your usual"
+        for flag in f.baseline_flags
+    ]
+    return (
+        f"Compared with your own last 4 weeks, {' and '.join(parts)} on 2 of the last 3 days: "
+        "take it easier today and look after sleep and food."
+    )
+
+
+def _direction(flag: BaselineFlag) -> str:
+    """'well above' / 'above' (or below) for a persisting flag."""
+    strength = "well " if flag.persistent >= Level.FLAG else ""
+    return strength + ("above" if flag.metric.higher_is_worse else "below")
+
+
 def _signal(_: Facts) -> str:
     """Closing line: heavy legs are a signal, not a sentence."""
     return (
@@ -190,6 +228,30 @@ RULES: tuple[Rule, ...] = (
         _cascade,
         "cascade",
         also_cites=("breathing", "nonlinear"),
+    ),
+    Rule(
+        "load_spike",
+        65,
+        lambda f: f.load is not None and f.load.spike and f.legs_heavyish,
+        _load_spike,
+        "acwr",
+        beyond_article=True,
+    ),
+    Rule(
+        "baseline_deviation",
+        55,
+        lambda f: bool(f.baseline_flags),
+        _baseline,
+        "zscore",
+        beyond_article=True,
+    ),
+    Rule(
+        "high_monotony",
+        35,
+        lambda f: f.load is not None and f.load.monotonous and f.legs_heavyish,
+        _monotony,
+        "monotony",
+        beyond_article=True,
     ),
     Rule("deep_sleep", 30, lambda f: True, _sleep, "sleep"),
     Rule(

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
+from rules.baseline import BaselineFlag, acted_on, assess_all
+from rules.load import LoadSummary, summarize_load
 from rules.model import CheckIn, Kind, SessionType
 
 HEAVYISH_LEGS = 5
@@ -59,6 +61,8 @@ class Facts:
     low_motivation: bool
     moderate_effort: bool
     short_sleep: bool
+    load: LoadSummary | None = None
+    baseline_flags: tuple[BaselineFlag, ...] = ()
 
     @property
     def refuel_open(self) -> bool:
@@ -139,6 +143,7 @@ def build_facts(
     hours = 0.0 if start is None else max(0.0, (now - start).total_seconds() / 3600)
     persistent = hours >= PERSISTENT_HOURS
     finished = checkin.finished_at
+    day = checkin.observed_at.astimezone(tz).date()
     since = None if finished is None else (now - finished).total_seconds() / 60
     return Facts(
         checkin=checkin,
@@ -160,6 +165,8 @@ def build_facts(
         low_motivation=at_most(checkin.motivation, LOW_MOTIVATION),
         moderate_effort=at_most(checkin.rpe, MODERATE_RPE),
         short_sleep=checkin.sleep_hours is not None and checkin.sleep_hours < SHORT_SLEEP_HOURS,
+        load=summarize_load((*earlier, checkin), tz, day),
+        baseline_flags=acted_on(assess_all((*earlier, checkin), tz, day)),
     )
 
 

@@ -28,10 +28,11 @@ SESSION_LABELS: dict[SessionType, str] = {
 
 
 class Kind(StrEnum):
-    """A full post-session check-in, or the short 48 h follow-up."""
+    """A full post-session check-in, the short 48 h follow-up, or a morning readiness answer."""
 
     CHECKIN = "checkin"
     FOLLOWUP = "followup"
+    READINESS = "readiness"
 
 
 @dataclass(frozen=True, slots=True)

@@ -266,7 +266,40 @@ class Store:
 
         return await self._write(uid, apply)
 
-    # -- erase ------------------------------------------------------------------------------
+    async def change_reminders(
+        self,
+        uid: int,
+        changes: dict[str, dict[str, Any]],
+        new: list[dict[str, Any]],
+        *,
+        when: Callable[[dict[str, Any]], bool] = lambda r: r.get("status") == "pending",
+    ) -> list[dict[str, Any]]:
+        """Merge per-id changes into reminders that pass `when` and add new ones in one write."""
+        changes, new = copy.deepcopy(changes), copy.deepcopy(new)
+
+        def apply(f: AthleteFile) -> list[dict[str, Any]]:
+            table = f.table(REMINDERS)
+            touched = []
+            for doc in table.all():
+                if doc.get("id") in changes and when(doc):
+                    table.update(changes[doc["id"]], doc_ids=[doc.doc_id])
+                    touched.append({**doc, **changes[doc["id"]]})
+            table.insert_multiple(new)
+            return copy.deepcopy([*touched, *new])
+
+        return await self._write(uid, apply)
+
+    # -- export and erase -------------------------------------------------------------------
+
+    async def everything(self, uid: int) -> dict[str, list[dict[str, Any]]]:
+        """Every table of the athlete's file as plain lists (for /export); empty if none."""
+
+        def read(f: AthleteFile) -> dict[str, list[dict[str, Any]]]:
+            return {
+                name: [_plain(d) for d in f.table(name).all()] for name in sorted(f.db.tables())
+            }
+
+        return await self._read(uid, read, {})
 
     async def forget(self, uid: int) -> None:
         """Erase everything stored about the athlete."""

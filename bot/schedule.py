@@ -1,0 +1,104 @@
+"""Apply the athlete's settings to reminders already scheduled: move, cancel, revive, snooze."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from bot.reminders import SNOOZE_FOR, record_for
+from bot.services import Services
+from handlers.common import athlete_bedtime, athlete_zone, new_id
+from rules.model import CheckIn
+from rules.preferences import (
+    READINESS_KIND,
+    REMINDER_GROUPS,
+    Preferences,
+    apply_preferences,
+    plan_readiness,
+)
+from rules.reminders import plan_reminders
+
+log = logging.getLogger(__name__)
+
+SETTINGS_REASON = "settings"
+EVERYTHING_OFF = Preferences(off=frozenset(REMINDER_GROUPS))
+
+
+def _live(record: dict[str, Any]) -> bool:
+    """Pending, or switched off by a setting (and so revivable when it is switched on again)."""
+    status, reason = record.get("status"), record.get("reason")
+    return status == "pending" or (status == "cancelled" and reason == SETTINGS_REASON)
+
+
+def _off(now: datetime) -> dict[str, Any]:
+    """The change that switches a reminder off because of a setting."""
+    return {"status": "cancelled", "reason": SETTINGS_REASON, "settled_at": now.isoformat()}
+
+
+async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
+    """Re-plan every live reminder from the current profile in one write; return pending ones."""
+    profile = await svc.store.profile(uid) or {}
+    prefs = Preferences.from_profile(profile) if profile.get("consent") else EVERYTHING_OFF
+    tz, bedtime = athlete_zone(profile, svc.settings.default_tz), athlete_bedtime(profile)
+    now = svc.clock.now()
+    checkins = {r["id"]: CheckIn.from_record(r) for r in await svc.store.checkins(uid)}
+    changes: dict[str, dict[str, Any]] = {}
+    for record in await svc.store.reminders(uid):
+        if not _live(record):
+            continue
+        if record["kind"] == READINESS_KIND:
+            changes[record["id"]] = _off(now)
+            continue
+        model = checkins.get(record.get("checkin_id") or "")
+        plans = plan_reminders(model, now, tz=tz, bedtime=bedtime) if model else []
+        plan = {p.kind: p for p in apply_preferences(plans, prefs, tz)}.get(record["kind"])
+        if plan is not None:
+            changes[record["id"]] = {
+                "status": "pending",
+                "due_at": plan.due_at.isoformat(),
+                "expires_at": plan.expires_at.isoformat(),
+                "text": plan.text,
+            }
+        elif datetime.fromisoformat(record["expires_at"]) > now or record["status"] != "pending":
+            changes[record["id"]] = _off(now)
+    new = []
+    ready = plan_readiness(now, tz, prefs.readiness_at) if prefs.readiness_at else None
+    if ready is not None:
+        repeat = {"at": prefs.readiness_at.strftime("%H:%M"), "tz": profile.get("tz") or "UTC"}
+        new.append(record_for(ready, uid, None, new_id()) | {"repeat": repeat})
+    touched = await svc.store.change_reminders(uid, changes, new, when=_live)
+    pending = [r for r in touched if r["status"] == "pending"]
+    for record in pending:
+        svc.reminders.track(uid, record)
+    log.info("athlete settings applied: %d reminders pending", len(pending))
+    return pending
+
+
+async def cancel_all(svc: Services, uid: int, reason: str) -> None:
+    """Stop every pending reminder of the athlete (consent withdrawn)."""
+    now = svc.clock.now().isoformat()
+    await svc.store.set_reminders_status(
+        uid, lambda _r: True, {"status": "cancelled", "reason": reason, "settled_at": now}
+    )
+
+
+async def snooze(svc: Services, uid: int, reminder_id: str) -> datetime | None:
+    """Send a delivered reminder again in 15 minutes; None if it would then be useless."""
+    record = await svc.store.reminder(uid, reminder_id)
+    if record is None or record.get("status") != "sent":
+        return None
+    due = svc.clock.now() + SNOOZE_FOR
+    if due >= datetime.fromisoformat(record["expires_at"]):
+        return None
+    changes = {
+        "status": "pending",
+        "due_at": due.isoformat(),
+        "snoozes": record.get("snoozes", 0) + 1,
+    }
+    touched = await svc.store.change_reminders(
+        uid, {reminder_id: changes}, [], when=lambda r: r.get("status") == "sent"
+    )
+    for record in touched:
+        svc.reminders.track(uid, record)
+    return due if touched else None

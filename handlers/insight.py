@@ -1,0 +1,43 @@
+"""/history: recent check-ins, trends and a chart of the last six weeks."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import InputFile, Update
+from telegram.ext import ContextTypes
+
+from bot.chart import render_chart
+from bot.history import render_history
+from bot.services import services
+from handlers.common import athlete_zone
+from rules.load import sessions
+from rules.model import CheckIn
+from rules.trends import chart_days
+
+CHART_DAYS = 42
+MIN_SESSIONS = 2
+NOT_ENOUGH = (
+    "Not enough data yet: I need at least {n} post-session check-ins for a history and chart "
+    "(you have {have}). After training, send /checkin."
+)
+
+
+async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the history text and, with enough data, the chart."""
+    svc = services(context)
+    uid = update.effective_user.id
+    profile = await svc.store.profile(uid)
+    checkins = [CheckIn.from_record(r) for r in await svc.store.checkins(uid)]
+    have = len(sessions(checkins))
+    if have < MIN_SESSIONS:
+        await update.effective_chat.send_message(NOT_ENOUGH.format(n=MIN_SESSIONS, have=have))
+        return
+    tz = athlete_zone(profile, svc.settings.default_tz)
+    today = svc.clock.now().astimezone(tz).date()
+    await update.effective_chat.send_message(render_history(checkins, tz, today))
+    png = await asyncio.to_thread(lambda: render_chart(chart_days(checkins, tz, today, CHART_DAYS)))
+    await update.effective_chat.send_photo(
+        InputFile(png, filename="history.png"),
+        caption="Leg heaviness (line) and session load (bars), last 6 weeks.",
+    )

@@ -1,0 +1,156 @@
+"""/settings: time zone, bedtime, which reminders, quiet hours, morning check-in, consent."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import callbacks
+from bot.flows import SETTING_FLOWS
+from bot.schedule import reschedule
+from bot.services import Services, services
+from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
+from handlers.flow import Draft, on_complete, start_flow
+from handlers.onboarding import withdraw_consent
+from rules.preferences import Preferences
+
+TOGGLES = {
+    "nutrition": "Refuel reminders",
+    "bedtime": "Bedtime reminder",
+    "followup": "48 h follow-up",
+}
+NO_PROFILE = "There's nothing to set yet: send /start first."
+WITHDRAWN = (
+    "Consent withdrawn: I won't store any new answers and your reminders are stopped. What you "
+    "saved earlier stays until you send /forget (or /export it first). /start to agree again."
+)
+
+
+def render(profile: dict[str, Any]) -> str:
+    """The current settings in words."""
+    prefs = Preferences.from_profile(profile)
+    quiet = "–".join(t.strftime("%H:%M") for t in prefs.quiet) if prefs.quiet else "off"
+    ready = prefs.readiness_at.strftime("%H:%M") if prefs.readiness_at else "off"
+    switched = ", ".join(
+        f"{label.lower()} {'off' if group in prefs.off else 'on'}"
+        for group, label in TOGGLES.items()
+    )
+    consent = "given" if profile.get("consent") else "withdrawn (no new answers are stored)"
+    return (
+        "⚙️ Your settings\n"
+        f"Time zone: {profile.get('tz') or 'not set'}\n"
+        f"Bedtime: {profile.get('bedtime') or 'not set'}\n"
+        f"Reminders: {switched}\n"
+        f"Quiet hours: {quiet}\n"
+        f"Morning check-in: {ready}\n"
+        f"Consent to store answers: {consent}\n\n"
+        "Tap to change; changes apply to reminders already planned, straight away."
+    )
+
+
+def buttons(profile: dict[str, Any]) -> list[tuple[str, str]]:
+    """The settings keyboard for this profile."""
+    off = Preferences.from_profile(profile).off
+    toggles = [
+        (f"{'❌' if group in off else '✅'} {label}", callbacks.setting(f"toggle:{group}"))
+        for group, label in TOGGLES.items()
+    ]
+    rows = [
+        ("🌍 Time zone", callbacks.setting("tz")),
+        ("🛏 Bedtime", callbacks.setting("bed")),
+        *toggles,
+        ("🌙 Quiet hours", callbacks.setting("quiet")),
+        ("☀️ Morning check-in", callbacks.setting("ready")),
+    ]
+    if profile.get("consent"):
+        rows.append(("🚫 Withdraw consent", callbacks.setting("consent")))
+    return rows
+
+
+async def show(update: Update, profile: dict[str, Any], note: str = "") -> None:
+    """Send the settings message with its buttons."""
+    text = f"{note}\n\n{render(profile)}" if note else render(profile)
+    await update.effective_chat.send_message(text, reply_markup=keyboard(buttons(profile)))
+
+
+async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the settings."""
+    profile = await services(context).store.profile(update.effective_user.id)
+    if not profile:
+        await update.effective_chat.send_message(NO_PROFILE)
+        return
+    await show(update, profile)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on a settings button."""
+    query = update.callback_query
+    action = callbacks.parse_with(callbacks.SETTINGS_PATTERN, query.data or "") or ""
+    svc = services(context)
+    uid = update.effective_user.id
+    profile = await svc.store.profile(uid)
+    if not profile:
+        await answer_query(query, NO_PROFILE, alert=True)
+        await drop_buttons(query)
+        return
+    if action in SETTING_FLOWS:
+        await answer_query(query)
+        await start_flow(update, context, SETTING_FLOWS[action])
+    elif action.startswith("toggle:") and action[7:] in TOGGLES:
+        await _toggle(update, svc, profile, action[7:])
+    elif action == "consent":
+        await answer_query(query)
+        await update.effective_chat.send_message(
+            "Withdraw consent? I'll stop storing new answers and stop your reminders. Your "
+            "saved data stays until /forget.",
+            reply_markup=keyboard(
+                [
+                    ("Yes, withdraw", callbacks.setting("consent:yes")),
+                    ("Keep", callbacks.setting("consent:no")),
+                ]
+            ),
+        )
+    elif action in {"consent:yes", "consent:no"}:
+        await answer_query(query)
+        await drop_buttons(query)
+        if action == "consent:no":
+            await update.effective_chat.send_message("Kept: nothing changed.")
+            return
+        await withdraw_consent(svc, uid)
+        await update.effective_chat.send_message(WITHDRAWN)
+    else:
+        await answer_query(query, "This button no longer works. Send /settings again.")
+        await drop_buttons(query)
+
+
+async def _toggle(update: Update, svc: Services, profile: dict[str, Any], group: str) -> None:
+    """Switch one reminder group on or off and refresh the settings message in place."""
+    query = update.callback_query
+    off = set(profile.get("reminders_off") or ())
+    off ^= {group}
+    uid = update.effective_user.id
+    profile = await svc.store.update_profile(uid, {"reminders_off": sorted(off)})
+    await reschedule(svc, uid)
+    state = "off" if group in off else "on"
+    await answer_query(query, f"{TOGGLES[group]}: {state}")
+    with suppress(BadRequest):
+        await query.edit_message_text(render(profile), reply_markup=keyboard(buttons(profile)))
+
+
+@on_complete(SETTING_FLOWS["tz"].name)
+@on_complete(SETTING_FLOWS["bed"].name)
+@on_complete(SETTING_FLOWS["quiet"].name)
+@on_complete(SETTING_FLOWS["ready"].name)
+async def setting_answered(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft
+) -> None:
+    """Save the new value, move already planned reminders, show the settings again."""
+    svc = services(context)
+    uid = update.effective_user.id
+    profile = await svc.store.update_profile(uid, draft["answers"], clear_state=DRAFT)
+    pending = await reschedule(svc, uid)
+    await show(update, profile, note=f"Saved ✅ ({len(pending)} reminders planned)")

@@ -1,0 +1,31 @@
+"""The "⏰ In 15 min" button on reminders."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks
+from bot.schedule import snooze
+from bot.services import services
+from handlers.common import answer_query, athlete_zone, drop_buttons
+from rules.facts import local_hhmm
+
+
+async def on_snooze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the reminder again in 15 minutes, if it will still be useful then."""
+    query = update.callback_query
+    reminder_id = callbacks.parse_with(callbacks.SNOOZE_PATTERN, query.data or "") or ""
+    svc = services(context)
+    uid = update.effective_user.id
+    due = await snooze(svc, uid, reminder_id)
+    if due is None:
+        await answer_query(
+            query,
+            "Can't snooze this one any more: it's done, or would come too late to help.",
+            alert=True,
+        )
+    else:
+        tz = athlete_zone(await svc.store.profile(uid), svc.settings.default_tz)
+        await answer_query(query, f"OK, I'll remind you again at {local_hhmm(due, tz)}.")
+    await drop_buttons(query, prefix=callbacks.SNOOZE)

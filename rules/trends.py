@@ -1,0 +1,128 @@
+"""Looking back: refuel hit rate, check-in streaks and the per-day series behind the chart.
+
+Refuel "in time": a session counts only if its check-in was made while the 60-minute window was
+still open (that is when the "Already ate" button is offered); it is in time when the button was
+tapped before the window closed. A check-in made after the window closed is left out of the
+rate: we never asked, so we don't know. A tap made after the window closed counts as missed,
+even if the athlete may have eaten earlier: the tap time is the only evidence we have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta, tzinfo
+
+from rules.facts import REFUEL_WINDOW, build_facts
+from rules.load import local_day, session_load, sessions
+from rules.model import CheckIn
+
+HIT_RATE_SESSIONS = 10
+
+
+def refuelled_in_time(checkin: CheckIn) -> bool | None:
+    """True/False for a session we asked about; None if the window had closed at check-in."""
+    if checkin.finished_at is None:
+        return None
+    closes = checkin.finished_at + REFUEL_WINDOW
+    if checkin.created_at > closes:
+        return None
+    return checkin.refuelled_at is not None and checkin.refuelled_at <= closes
+
+
+@dataclass(frozen=True)
+class HitRate:
+    """Refuelled in time on `hits` of the last `counted` sessions we asked about."""
+
+    hits: int
+    counted: int
+
+    def render(self) -> str:
+        """'refuelled in time on 7 of your last 10 sessions'."""
+        if self.counted == 1:
+            return f"refuelled in time on your last session: {'yes' if self.hits else 'no'}"
+        return f"refuelled in time on {self.hits} of your last {self.counted} sessions"
+
+
+def hit_rate(checkins: Iterable[CheckIn], last: int = HIT_RATE_SESSIONS) -> HitRate:
+    """The nutrition-window hit rate over the most recent sessions that count."""
+    known = [
+        ok
+        for c in sorted(sessions(checkins), key=lambda c: c.observed_at)
+        if (ok := refuelled_in_time(c)) is not None
+    ][-last:]
+    return HitRate(hits=sum(known), counted=len(known))
+
+
+def refuel_streak(checkins: Iterable[CheckIn]) -> int:
+    """How many of the latest counted sessions in a row were refuelled in time."""
+    count = 0
+    ordered = sorted(sessions(checkins), key=lambda c: c.observed_at, reverse=True)
+    for checkin in ordered:
+        ok = refuelled_in_time(checkin)
+        if ok is None:
+            continue
+        if not ok:
+            break
+        count += 1
+    return count
+
+
+def week_streak(checkins: Iterable[CheckIn], tz: tzinfo, today: date) -> int:
+    """Consecutive weeks (Monday to Sunday, local) with at least one check-in, up to now.
+
+    The current week keeps the streak alive even before its first check-in.
+    """
+    mondays = {_monday(local_day(c, tz)) for c in sessions(checkins)}
+    week = _monday(today)
+    if week not in mondays:
+        week -= timedelta(days=7)
+    count = 0
+    while week in mondays:
+        count += 1
+        week -= timedelta(days=7)
+    return count
+
+
+def _monday(day: date) -> date:
+    """The Monday starting the week of `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day of the history chart."""
+
+    day: date
+    heaviness: float | None
+    load: float
+    red_flag: bool
+    missed_refuel: bool
+
+
+def chart_days(checkins: Sequence[CheckIn], tz: tzinfo, today: date, days: int) -> list[Day]:
+    """Per-day heaviness (worst answer), session load, red flags and missed refuel windows."""
+    start = today - timedelta(days=days - 1)
+    rows = {start + timedelta(days=n): _Acc() for n in range(days)}
+    for checkin in checkins:
+        acc = rows.get(local_day(checkin, tz))
+        if acc is None:
+            continue
+        if checkin.leg_heaviness is not None:
+            acc.heaviness = max(acc.heaviness or 0, checkin.leg_heaviness)
+        acc.load += session_load(checkin.rpe, checkin.duration_min) or 0
+        acc.red_flag |= build_facts(
+            checkin, checkins, checkin.created_at, tz=tz, bedtime=None
+        ).red_flag
+        acc.missed |= refuelled_in_time(checkin) is False
+    return [Day(d, a.heaviness, a.load, a.red_flag, a.missed) for d, a in rows.items()]
+
+
+@dataclass
+class _Acc:
+    """A day's running totals while building the chart series."""
+
+    heaviness: float | None = None
+    load: float = 0.0
+    red_flag: bool = False
+    missed: bool = False

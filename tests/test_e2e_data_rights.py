@@ -1,0 +1,101 @@
+"""End to end: /export sends everything (documented), /forget leaves no trace anywhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.export import FIELDS
+from bot.fakeapi import FakeBotAPI
+from tests.conftest import onboard, svc
+from tests.test_e2e_checkin import answer_all
+from tests.test_e2e_insight import change_setting
+from tests.test_e2e_reminders import HEAVY, checked_in
+
+UID = 987_654_321
+
+
+async def test_export_sends_json_with_field_guide_and_csv(api: FakeBotAPI, bot) -> None:
+    """The JSON holds profile, check-ins and reminders with a field guide; the CSV one row each."""
+    user = api.user(801)
+    await user.send("/export")
+    await user.expect("don't store anything")
+    await checked_in(user)
+    await user.press("Already ate")
+    await user.expect("Logged", kind="callback_answer")
+    await user.send("/export")
+    doc = await user.expect(kind="document")
+    assert doc.filename == "heavy-legs-export.json"
+    data = json.loads(doc.data)
+    assert data["format"] == "heavy-legs-export/1"
+    assert data["athlete_id"] == 801
+    assert data["fields"] == FIELDS
+    assert data["profile"]["tz"] == "Europe/Berlin"
+    assert data["profile"]["consent"] is True
+    [checkin] = data["checkins"]
+    assert (checkin["rpe"], checkin["duration_min"], checkin["leg_heaviness"]) == (8, 60, 8)
+    assert checkin["refuelled_at"]
+    kinds = {r["kind"]: r["status"] for r in data["reminders"]}
+    assert kinds["nutrition_open"] == "cancelled"
+    assert kinds["followup"] == "pending"
+    records = [("profile", data["profile"])]
+    records += [("checkins[]", r) for r in data["checkins"]]
+    records += [("reminders[]", r) for r in data["reminders"]]
+    undocumented = {f"{where}.{key}" for where, r in records for key in r} - _documented()
+    assert undocumented == set()
+    sheet = await user.expect(kind="document")
+    assert sheet.filename == "heavy-legs-checkins.csv"
+    [row] = list(csv.DictReader(io.StringIO(sheet.data.decode("utf-8-sig"))))
+    assert row["session_load"] == "480"
+    assert row["session_type"] == "intervals"
+    assert row["id"] == checkin["id"]
+
+
+def _documented() -> set[str]:
+    """Every field path the guide explains ('a|b' entries expanded)."""
+    paths = set()
+    for entry in FIELDS:
+        section, _, names = entry.rpartition(".")
+        paths |= {f"{section}.{name}" for name in names.split("|")}
+    return paths
+
+
+def _files_mentioning(root: Path, needle: str) -> list[Path]:
+    """Every file under `root` whose bytes contain `needle` (or that is named after it)."""
+    hits = []
+    for path in root.rglob("*"):
+        if needle in path.name or (path.is_file() and needle.encode() in path.read_bytes()):
+            hits.append(path)
+    return hits
+
+
+async def test_forget_leaves_no_trace(api: FakeBotAPI, bot, clock: Clock, data_dir: Path) -> None:
+    """Check-ins, settings, reminders, a half-done check-in: all gone, on disk and in memory."""
+    user = api.user(UID)
+    other = api.user(802)
+    await onboard(other)
+    await checked_in(user, HEAVY)
+    await change_setting(user, "ready", "morning check-in", "07:00")
+    await user.send("/checkin")
+    await answer_all(user, HEAVY[:2])  # leaves conversation state behind
+    assert _files_mentioning(data_dir, str(UID))
+    await user.send("/forget")
+    await user.expect("can't be undone")
+    await user.press("Yes, erase it all")
+    await user.expect("everything about you is erased")
+    assert _files_mentioning(data_dir, str(UID)) == []
+    assert await svc(bot).store.everything(UID) == {}
+    assert svc(bot).reminders.pending_users().isdisjoint({UID})
+    assert UID not in bot.user_data
+    clock.advance(timedelta(days=3))
+    await user.send("/help")
+    await user.expect("what I can do")
+    await user.send("/history")
+    await user.expect("you have 0")
+    texts = [e.text or "" for e in user.events]
+    assert not any(t.startswith(("Refuel time", "Good morning", "Checking in")) for t in texts)
+    assert _files_mentioning(data_dir, str(UID)) == []

@@ -1,0 +1,217 @@
+"""End to end: /history with its chart, /settings moving reminders, snooze, morning check-in."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from matplotlib.image import imread
+
+from bot.clock import Clock
+from bot.fakeapi import FakeBotAPI, FakeUser
+from bot.fakeapi.state import BotEvent
+from tests.conftest import onboard, svc
+from tests.test_e2e_checkin import answer_all
+from tests.test_e2e_reminders import HEAVY, LIGHT, advance_to, checked_in, statuses
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+async def change_setting(user: FakeUser, action: str, prompt: str, choice: str) -> BotEvent:
+    """Open /settings, tap one setting, answer its question; return the 'Saved' message."""
+    await user.send("/settings")
+    await user.expect("Your settings")
+    await user.press_data(f"set|{action}")
+    await user.expect(prompt)
+    await user.press(choice)
+    return await user.expect("Saved")
+
+
+def assert_real_png(data: bytes) -> None:
+    """A valid PNG of a sensible size whose pixels are not all the same."""
+    assert data.startswith(PNG_SIGNATURE)
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (800, 450)
+    assert len(data) > 10_000
+    pixels = imread(io.BytesIO(data))[..., :3]
+    assert float(np.var(pixels)) > 0.001
+    assert float(np.mean(pixels.min(axis=2) < 0.9)) > 0.02  # well over 2 % of pixels not white
+
+
+async def test_history_needs_two_sessions(api: FakeBotAPI, bot) -> None:
+    """No or one check-in: a clear 'not enough data yet', and no chart."""
+    user = api.user(701)
+    await onboard(user)
+    await user.send("/history")
+    first = await user.expect("Not enough data yet")
+    assert "you have 0" in first.text
+    await user.send("/checkin")
+    await answer_all(user, LIGHT)
+    await user.expect("recovery plan")
+    await user.send("/history")
+    assert "you have 1" in (await user.expect("Not enough data yet")).text
+    assert not [e for e in user.events if e.kind == "photo"]
+
+
+async def test_history_lists_checkins_and_sends_a_chart(api: FakeBotAPI, bot, clock: Clock) -> None:
+    """Two sessions a day apart: the list, load, refuel hit rate and a real PNG chart."""
+    user = api.user(702)
+    await checked_in(user)
+    await user.press("Already ate")
+    await user.expect("Logged", kind="callback_answer")
+    clock.advance(timedelta(days=1))
+    await user.send("/checkin")
+    await answer_all(user, LIGHT)
+    await user.expect("recovery plan")
+    await user.send("/history")
+    text = (await user.expect("Your last check-ins")).text
+    assert "Intervals / sprints 60 min · RPE 8 → load 480 · legs 8/10 · refuelled ✅" in text
+    assert "Easy / recovery 30 min · RPE 2 → load 60 · legs 2/10 · refuel missed" in text
+    assert "last 7 days: 540 AU" in text
+    assert "acute:chronic ratio (7 / 28 days): not enough data yet" in text
+    assert "refuelled in time on 1 of your last 2 sessions" in text
+    assert "beyond the article" in text
+    photo = await user.expect(kind="photo")
+    assert "Leg heaviness" in photo.text
+    assert_real_png(photo.data)
+
+
+async def test_bedtime_change_moves_the_pending_reminder(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """A new bedtime in /settings moves tonight's wind-down reminder at once."""
+    user = api.user(703)
+    await checked_in(user, LIGHT)
+    [before] = [r for r in await svc(bot).store.reminders(703) if r["kind"] == "bedtime"]
+    saved = await change_setting(user, "bed", "go to bed", "23:30")
+    assert "Bedtime: 23:30" in saved.text
+    [after] = [r for r in await svc(bot).store.reminders(703) if r["kind"] == "bedtime"]
+    assert after["id"] == before["id"]
+    assert after["status"] == "pending"
+    due = datetime.fromisoformat(after["due_at"]).astimezone(BERLIN)
+    assert due.strftime("%H:%M") == "23:00"
+    assert "23:30" in after["text"]
+    old_due = datetime.fromisoformat(before["due_at"])
+    clock.advance(old_due - clock.now() + timedelta(seconds=1))
+    await user.send("/help")
+    await user.expect("what I can do")
+    assert not [e for e in user.events if "time to wind down" in (e.text or "")]
+    await advance_to(clock, bot, 703, "bedtime")
+    assert "23:30" in (await user.expect("wind down")).text
+
+
+async def test_time_zone_change_and_toggles_apply_to_planned_reminders(
+    api: FakeBotAPI, bot
+) -> None:
+    """A new zone re-times the bedtime reminder; switching refuel reminders off and on."""
+    user = api.user(704)
+    await checked_in(user)
+    await change_setting(user, "tz", "time zone", "Tokyo")
+    [bed] = [r for r in await svc(bot).store.reminders(704) if r["kind"] == "bedtime"]
+    local = datetime.fromisoformat(bed["expires_at"]).astimezone(ZoneInfo("Asia/Tokyo"))
+    assert local.strftime("%H:%M") == "22:30"
+    await user.press_data("set|toggle:nutrition")
+    await user.expect("Refuel reminders: off", kind="callback_answer")
+    edited = await user.expect("Your settings", kind="edit")
+    assert "refuel reminders off" in edited.text
+    status = await statuses(bot, 704)
+    assert status["nutrition_open"] == status["nutrition_last_call"] == "cancelled"
+    await user.press_data("set|toggle:nutrition")
+    await user.expect("Refuel reminders: on", kind="callback_answer")
+    status = await statuses(bot, 704)
+    assert status["nutrition_open"] == status["nutrition_last_call"] == "pending"
+
+
+async def test_snooze_sends_the_reminder_again_in_15_minutes(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """'In 15 min' re-sends a reminder; one that would then be too late can't be snoozed."""
+    user = api.user(705)
+    await checked_in(user)
+    clock.advance(timedelta(minutes=30, seconds=1))
+    await user.expect("Refuel time")
+    await user.press("In 15 min")
+    answer = await user.expect("remind you again at", kind="callback_answer")
+    assert ":" in answer.text
+    clock.advance(timedelta(minutes=15))
+    again = await user.expect("Refuel time", kind="message")
+    assert [label for row in again.buttons for label, _ in row] == [
+        "✅ Already ate",
+        "⏰ In 15 min",
+    ]
+    clock.advance(timedelta(minutes=5))
+    await user.expect("Last call")
+    await user.press("In 15 min")
+    await user.expect("too late to help", kind="callback_answer")
+    [opening] = [r for r in await svc(bot).store.reminders(705) if r["kind"] == "nutrition_open"]
+    assert opening["snoozes"] == 1
+    assert opening["status"] == "sent"
+
+
+async def test_morning_checkin_is_off_by_default_then_daily_in_zone(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """Switched on in /settings: asked at 07:00 Berlin time, answered in 5 taps, renewed."""
+    user = api.user(706)
+    await onboard(user)
+    assert await svc(bot).store.reminders(706) == []
+    await user.send("/settings")
+    assert "Morning check-in: off" in (await user.expect("Your settings")).text
+    await change_setting(user, "ready", "morning check-in", "07:00")
+    [ready] = await svc(bot).store.reminders(706)
+    due = datetime.fromisoformat(ready["due_at"])
+    assert due.astimezone(BERLIN).strftime("%H:%M") == "07:00"
+    await advance_to(clock, bot, 706, "readiness")
+    await user.expect("Good morning")
+    await user.press("Answer (5 taps)")
+    for score in ("4", "3", "2", "3", "3"):
+        await user.expect(kind="message")
+        await user.press(score)
+    assert "15/25" in (await user.expect("Readiness today")).text
+    [stored] = await svc(bot).store.checkins(706)
+    assert stored["kind"] == "readiness"
+    assert (stored["fatigue"], stored["soreness"], stored["mood"]) == (4, 2, 3)
+    nxt = [r for r in await svc(bot).store.reminders(706) if r["status"] == "pending"]
+    assert [datetime.fromisoformat(r["due_at"]) - due for r in nxt] == [timedelta(days=1)]
+
+
+async def test_withdrawing_consent_in_settings_stops_storing_and_reminders(
+    api: FakeBotAPI, bot
+) -> None:
+    """After withdrawal pending reminders stop and a new check-in needs consent again."""
+    user = api.user(707)
+    await checked_in(user, HEAVY)
+    await user.send("/settings")
+    await user.expect("Your settings")
+    await user.press_data("set|consent")
+    await user.expect("Withdraw consent?")
+    await user.press("Yes, withdraw")
+    await user.expect("Consent withdrawn")
+    assert set((await statuses(bot, 707)).values()) == {"cancelled"}
+    assert (await svc(bot).store.profile(707))["consent"] is False
+    await user.send("/checkin")
+    await user.expect("set-up")
+    await user.expect("OK to store")
+    assert len(await svc(bot).store.checkins(707)) == 1
+
+
+async def test_forged_settings_and_snooze_buttons_are_answered(api: FakeBotAPI, bot) -> None:
+    """Unknown settings actions, unknown reminders, and settings before /start: no crash."""
+    stranger = api.user(708)
+    await stranger.send("/settings")
+    await stranger.expect("send /start first")
+    await stranger.press_data("set|tz")
+    await stranger.expect("send /start first", kind="callback_answer")
+    await stranger.send("/history")
+    await stranger.expect("you have 0")
+    assert await svc(bot).store.profile(708) is None
+    user = api.user(709)
+    await onboard(user)
+    for data in ("set|toggle:evil", "set|bogus", "snz|abcdef0123", "snz|XYZ"):
+        await user.press_data(data)
+        assert (await user.expect(kind="callback_answer")).text
+    assert (await svc(bot).store.profile(709)).get("reminders_off") is None
+    assert not [e for e in user.events if "went wrong" in (e.text or "")]
