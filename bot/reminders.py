@@ -6,6 +6,7 @@ import asyncio
 import heapq
 import itertools
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,9 @@ from telegram.ext import Application, ContextTypes
 from bot import callbacks
 from bot.clock import Clock
 from bot.storage import PendingReminder, StorageWriteError, Store
+from rules.model import CheckIn
 from rules.reminders import ReminderPlan, reminder_still_useful
+from rules.team import session_checkin
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,34 @@ TICK_MISFIRE_GRACE_S = 3600
 RETRY_NETWORK = timedelta(seconds=10)
 MAX_PARALLEL_SENDS = 64
 NUTRITION_KINDS = ("nutrition_open", "nutrition_last_call")
+TEAM_PROMPT_KINDS = ("team_prompt", "team_reprompt")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The outcome of one send: "sent", "retry" (at `retry_at`), "blocked" (403) or "rejected"."""
+
+    status: str
+    retry_at: datetime | None = None
+
+
+async def send_once(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, now: datetime
+) -> Delivery:
+    """Send one message, classifying Telegram's answer (429 retry_after, 5xx/timeouts, 403)."""
+    try:
+        await bot.send_message(chat_id, text, reply_markup=markup)
+    except RetryAfter as exc:
+        return Delivery("retry", now + _seconds(exc.retry_after))
+    except Forbidden:
+        return Delivery("blocked")
+    except BadRequest as exc:
+        log.warning("message to chat %s rejected by Telegram: %s", chat_id, exc.message)
+        return Delivery("rejected")
+    except (NetworkError, TelegramError) as exc:
+        log.warning("sending to chat %s failed (%s), will retry", chat_id, exc)
+        return Delivery("retry", now + RETRY_NETWORK)
+    return Delivery("sent")
 
 
 def record_for(
@@ -48,7 +79,10 @@ def record_for(
 def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup | None:
     """The one-tap buttons a reminder carries."""
     cid = record["checkin_id"]
-    if record["kind"] in NUTRITION_KINDS:
+    if record["kind"] in TEAM_PROMPT_KINDS:
+        data = callbacks.item(callbacks.TEAM_CHECKIN, record["id"])
+        button = InlineKeyboardButton("✅ Check in", callback_data=data)
+    elif record["kind"] in NUTRITION_KINDS:
         button = InlineKeyboardButton("✅ Already ate", callback_data=callbacks.item("ate", cid))
     elif record["kind"] == "followup":
         button = InlineKeyboardButton("Answer (2 taps)", callback_data=callbacks.item("fu", cid))
@@ -131,25 +165,26 @@ class Reminders:
             log.info("dropping reminder %s (%s): no longer useful", reminder_id, record["kind"])
             await self._settle(user_id, reminder_id, "dropped", now, reason="expired")
             return
-        try:
-            await bot.send_message(user_id, record["text"], reply_markup=markup_for(record))
-        except RetryAfter as exc:
-            self.track(user_id, record, now + _seconds(exc.retry_after))
+        since = record.get("unless_checkin_since")
+        if since and await self._checked_in(user_id, datetime.fromisoformat(since)):
+            await self._settle(user_id, reminder_id, "cancelled", now, reason="checked in")
             return
-        except Forbidden:
+        outcome = await send_once(bot, user_id, record["text"], markup_for(record), now)
+        if outcome.status == "retry" and outcome.retry_at is not None:
+            self.track(user_id, record, outcome.retry_at)
+        elif outcome.status == "blocked":
             log.info("athlete %s blocked the bot; stopping their reminders", user_id)
             await self.store.update_profile(user_id, {"active": False})
             await self._settle(user_id, None, "dropped", now, reason="blocked")
-            return
-        except BadRequest as exc:
-            log.warning("reminder %s rejected by Telegram: %s", reminder_id, exc.message)
+        elif outcome.status == "rejected":
             await self._settle(user_id, reminder_id, "dropped", now, reason="rejected")
-            return
-        except (NetworkError, TelegramError) as exc:
-            log.warning("reminder %s: sending failed (%s), will retry", reminder_id, exc)
-            self.track(user_id, record, now + RETRY_NETWORK)
-            return
-        await self._settle(user_id, reminder_id, "sent", self.clock.now())
+        else:
+            await self._settle(user_id, reminder_id, "sent", self.clock.now())
+
+    async def _checked_in(self, user_id: int, since: datetime) -> bool:
+        """Whether the athlete already checked in for a session that began at `since`."""
+        history = [CheckIn.from_record(r) for r in await self.store.checkins(user_id)]
+        return session_checkin(history, since) is not None
 
     async def _settle(
         self, user_id: int, reminder_id: str | None, status: str, at: datetime, reason: str = ""
