@@ -25,7 +25,10 @@ class TeamSummary:
 
     def render(self, title: str, when: str) -> str:
         """The group message; details only once enough athletes have checked in."""
-        lines = [f"📊 {title}: session of {when}", f"Checked in: {self.checked_in} of {self.members}"]
+        lines = [
+            f"📊 {title}: session of {when}",
+            f"Checked in: {self.checked_in} of {self.members}",
+        ]
         if self.checked_in < MIN_FOR_DETAILS:
             lines.append(
                 f"Details appear once at least {MIN_FOR_DETAILS} athletes have checked in, "

@@ -18,7 +18,7 @@ Team = dict[str, Any]
 
 
 class TeamStore:
-    """Durable per-team documents; `update` is one atomic read-modify-write under the team's lock."""
+    """Durable per-team documents; `update` is one atomic read-modify-write under a lock."""
 
     def __init__(self, folder: Path) -> None:
         """Use `folder` (created by `prepare`)."""
