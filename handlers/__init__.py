@@ -5,14 +5,23 @@ from __future__ import annotations
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     filters,
 )
 
-from handlers import basics, checkin, flow, onboarding
+from handlers import basics, checkin, coach, coach_view, flow, membership, onboarding
 
 PRIVATE = filters.ChatType.PRIVATE
+GROUP_COMMANDS = {
+    "team": coach.team,
+    "session": coach.session,
+    "report": coach.report,
+    "channel": coach.channel,
+    "coach": coach.coach,
+    "join": coach.join_here,
+}
 
 
 def register(app: Application) -> None:
@@ -24,14 +33,27 @@ def register(app: Application) -> None:
         "help": basics.help_command,
         "privacy": basics.privacy,
         "forget": basics.forget,
+        "leave": membership.leave,
+        "roster": coach_view.roster,
     }
     app.add_handlers(
         [
+            CommandHandler("start", membership.start_with_payload, PRIVATE, has_args=True),
+            *(
+                CommandHandler(n, fn, filters=filters.ChatType.GROUPS)
+                for n, fn in GROUP_COMMANDS.items()
+            ),
+            CommandHandler(list(GROUP_COMMANDS), coach.private_only, filters=PRIVATE),
+            ChatMemberHandler(coach.on_my_member, ChatMemberHandler.MY_CHAT_MEMBER),
             *(CommandHandler(name, fn, filters=PRIVATE) for name, fn in commands.items()),
             CommandHandler(list(commands), basics.group_command, filters=~PRIVATE),
             CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),
             CallbackQueryHandler(checkin.on_item, pattern=r"^(why|ate|fu)\|"),
             CallbackQueryHandler(basics.forget_confirmed, pattern=r"^forget\|(yes|no)$"),
+            CallbackQueryHandler(membership.on_join_button, pattern=r"^(jy|jn)\|"),
+            CallbackQueryHandler(membership.on_leave_button, pattern=r"^lv\|"),
+            CallbackQueryHandler(membership.on_team_checkin, pattern=r"^tc\|"),
+            CallbackQueryHandler(coach_view.on_view, pattern=r"^cv\|"),
             CallbackQueryHandler(basics.stale_button),
             MessageHandler(filters.UpdateType.EDITED, basics.edited),
             MessageHandler(PRIVATE & filters.COMMAND, basics.unknown_command),

@@ -37,9 +37,9 @@ class TeamStore:
         for entry in os.scandir(self.folder):
             stem, dot, ext = entry.name.partition(".")
             if dot and ext == "json" and stem.lstrip("-").isdigit():
-                data = self._storage(int(stem)).read()
+                data = self._get_sync(int(stem))
                 if data:
-                    teams.append(copy.deepcopy(data))
+                    teams.append(data)
         return teams
 
     def _storage(self, team_id: int) -> AtomicJSONStorage:
@@ -69,6 +69,10 @@ class TeamStore:
             if team:
                 storage.write(team)
             return copy.deepcopy(result)
+
+    async def all(self) -> list[Team]:
+        """Every stored team (for rare look-ups such as a coach's roster)."""
+        return await asyncio.to_thread(self.scan)
 
     async def get(self, team_id: int) -> Team | None:
         """The team stored under this group chat id."""
