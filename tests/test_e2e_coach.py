@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeGroup, FakeUser
+from bot.storage import Store
 from tests.conftest import eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 
@@ -66,7 +69,8 @@ async def test_only_admins_set_up_and_anonymous_admins_count(api: FakeBotAPI, bo
     await group.expect("only the group's admins can schedule sessions")
     await group.send_anonymous("/team Europe/Madrid")
     ready = await group.expect("is ready")
-    assert "Europe/Madrid" in ready.text and "anonymously" in ready.text
+    assert "Europe/Madrid" in ready.text
+    assert "anonymously" in ready.text
     team = await svc(bot).store.teams.get(GROUP)
     assert (team["title"], team["coaches"], team["active"]) == ("Harriers", {}, True)
     await group.send_anonymous("/session mon,wed 18:00 90")
@@ -92,7 +96,8 @@ async def test_join_with_consent_duplicate_forged_and_leave(api: FakeBotAPI, bot
     await join(ana, payload)
     store = svc(bot).store
     team = await store.teams.get(GROUP)
-    assert list(team["members"]) == ["22"] and team["members"]["22"]["name"] == "Ana"
+    assert list(team["members"]) == ["22"]
+    assert team["members"]["22"]["name"] == "Ana"
     assert str(GROUP) in (await store.profile(22))["teams"]
     await ana.send(f"/start {payload}")
     await ana.expect("already in")
@@ -175,7 +180,8 @@ async def test_coach_private_views_only_for_consenting_athletes_and_red_flag_ale
     await group.expect("Tap to join privately")
     await coach.send("/roster")
     roster = await coach.expect("Harriers")
-    assert "Ana: joined" in roster.text and "never opened a private chat" in roster.text
+    assert "Ana: joined" in roster.text
+    assert "never opened a private chat" in roster.text
     assert "Ben" in roster.text.split("never opened")[1]
     await coach.press("📈 Ana")
     view = await coach.expect("Ana: latest check-ins")
@@ -202,14 +208,17 @@ async def test_coach_private_views_only_for_consenting_athletes_and_red_flag_ale
     await ana.press("Joint pain")
     await ana.expect("compromised")
     alert = await coach.expect("Red flag for Ana (Harriers)")
-    assert "persistent heaviness beyond 48 hours" in alert.text and "joint pain" in alert.text
+    assert "persistent heaviness beyond 48 hours" in alert.text
+    assert "joint pain" in alert.text
     await eventually(lambda: _settled(bot))
     assert not [e for e in ex_coach.events if "Red flag" in (e.text or "")]
     await coach.send("/roster")
     await coach.expect("Ana: joined")
     await coach.press("📈 Ana")
     view = await coach.expect("Ana: latest check-ins")
-    assert "legs 9/10" in view.text and "🚩 red flag" in view.text and "Trend" in view.text
+    assert "legs 9/10" in view.text
+    assert "🚩 red flag" in view.text
+    assert "Trend" in view.text
     await ex_coach.send("/roster")
     await ex_coach.expect("don't coach a team")
     assert "42" not in (await svc(bot).store.teams.get(GROUP))["coaches"]
@@ -293,3 +302,78 @@ async def test_added_to_group_without_team_gets_a_hint(api: FakeBotAPI, bot) -> 
     api.set_bot_status(group.chat_id, "member", by=coach)
     await group.expect("/team")
     assert await svc(bot).store.teams.get(-1009) is None
+
+
+async def seed_team(data_dir, clock: Clock, size: int) -> datetime:
+    """Store a team with `size` consenting members and a 10-minute session; return its end."""
+    store = Store(data_dir)
+    store.prepare()
+    now = clock.now()
+    start = (now + timedelta(minutes=2)).replace(second=0, microsecond=0)
+    session = {"id": "s1", "kind": "once", "date": f"{start:%Y-%m-%d}", "start": f"{start:%H:%M}"}
+    team = {
+        "id": GROUP,
+        "title": "Big Squad",
+        "tz": "UTC",
+        "active": True,
+        "code": "x" * 22,
+        "processed_until": now.isoformat(),
+        "created_at": now.isoformat(),
+        "members": {},
+        "invited": {},
+        "coaches": {},
+        "sessions": {"s1": session | {"duration": 10}},
+        "outbox": {},
+        "channel": None,
+    }
+    await store.teams.update(GROUP, lambda doc: doc.update(team))
+    for uid in range(1000, 1000 + size):
+        await store.update_profile(uid, {"consent": True, "tz": "UTC", "bedtime": "22:30"})
+        await store.join_team(uid, GROUP, {"name": f"A{uid}", "joined_at": now.isoformat()})
+    return start + timedelta(minutes=10)
+
+
+async def prompt_statuses(store: Store, uids) -> set[str]:
+    """The statuses of the athletes' team prompts."""
+    found = set()
+    for uid in uids:
+        found |= {r["status"] for r in await store.reminders(uid) if r["kind"] == "team_prompt"}
+    return found
+
+
+@pytest.mark.parametrize("size", [40, pytest.param(200, marks=pytest.mark.slow)])
+async def test_members_prompted_under_enforced_limits(
+    api: FakeBotAPI, bot_factory, data_dir, clock: Clock, size: int
+) -> None:
+    """A session end reaches every athlete at Telegram's pace; 429/5xx retried, 403 inactive.
+
+    200 members take about 9 s (30 messages/s), so that size runs with `-m slow`."""
+    end = await seed_team(data_dir, clock, size)
+    everyone = range(1000, 1000 + size)
+    users = [api.user(uid) for uid in everyone]
+    blocked = {1007, 1030}
+    api.blocked_users = blocked
+    api.enforce_rate_limits()
+    api.fail_next("sendMessage", 429, retry_after=1)
+    api.fail_next("sendMessage", 502)
+    async with bot_factory() as app:
+        store = svc(app).store
+        jump_to(clock, end)
+
+        async def prompts_settled() -> bool:
+            if (
+                sum(1 for u in users for e in u.events if "done training" in (e.text or ""))
+                < size - 3
+            ):
+                return False
+            clock.advance(timedelta(seconds=11))  # lets the one 5xx retry come due
+            return "pending" not in await prompt_statuses(store, everyone)
+
+        await eventually(prompts_settled, within=40)
+        for user in users:
+            prompts = [e for e in user.events if "done training" in (e.text or "")]
+            assert len(prompts) == (0 if user.id in blocked else 1), user.id
+        for uid in blocked:
+            assert (await store.profile(uid))["active"] is False
+        assert await prompt_statuses(store, set(everyone) - blocked) == {"sent"}
+        assert api.limits.peak(1.0) <= api.limits.per_second
