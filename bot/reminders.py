@@ -6,6 +6,7 @@ import asyncio
 import heapq
 import itertools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,6 +92,26 @@ def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[button]])
 
 
+def run_tick(
+    application: Application,
+    tick: Callable[[ContextTypes.DEFAULT_TYPE], Awaitable[None]],
+    interval: float,
+    name: str,
+) -> None:
+    """Repeat `tick` every `interval` s; a late tick still runs (lateness is judged per record)."""
+    application.job_queue.run_repeating(
+        tick,
+        interval=interval,
+        first=0.0,
+        name=name,
+        job_kwargs={
+            "misfire_grace_time": TICK_MISFIRE_GRACE_S,
+            "coalesce": True,
+            "max_instances": 1,
+        },
+    )
+
+
 class Reminders:
     """Keeps a due-time heap of pending reminders and delivers them at most once each."""
 
@@ -120,17 +141,7 @@ class Reminders:
 
     def start(self, application: Application, interval: float) -> None:
         """Run the dispatch tick every `interval` seconds in the application's JobQueue."""
-        application.job_queue.run_repeating(
-            self.tick,
-            interval=interval,
-            first=0.0,
-            name=JOB_NAME,
-            job_kwargs={
-                "misfire_grace_time": TICK_MISFIRE_GRACE_S,
-                "coalesce": True,
-                "max_instances": 1,
-            },
-        )
+        run_tick(application, self.tick, interval, JOB_NAME)
 
     async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Hand every reminder that is due now to its own delivery task."""

@@ -20,7 +20,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.clock import Clock
 from bot.parsing import zone
-from bot.reminders import TICK_MISFIRE_GRACE_S, Reminders, send_once
+from bot.reminders import Reminders, run_tick, send_once
 from bot.sessions import Occurrence, next_end, occurrences
 from bot.storage import StorageWriteError, Store
 from bot.storage.teams import Team
@@ -194,17 +194,7 @@ class TeamScheduler:
 
     def start(self, application: Application, interval: float) -> None:
         """Run the tick every `interval` seconds (late ticks still run, as for reminders)."""
-        application.job_queue.run_repeating(
-            self.tick,
-            interval=interval,
-            first=0.0,
-            name=JOB_NAME,
-            job_kwargs={
-                "misfire_grace_time": TICK_MISFIRE_GRACE_S,
-                "coalesce": True,
-                "max_instances": 1,
-            },
-        )
+        run_tick(application, self.tick, interval, JOB_NAME)
 
     async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Hand every team that is due to its own task (one at a time per team)."""

@@ -11,6 +11,7 @@ from bot.fakeapi import FakeBotAPI, FakeGroup, FakeUser
 from bot.storage import Store
 from tests.conftest import eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
+from tests.test_e2e_reminders import advance_to
 
 GROUP = -1001234
 AFTER_PROMPT = ["Intervals", "8", "8", "2", "Yes", "Neither", "7 h"]  # finish + length prefilled
@@ -198,14 +199,10 @@ async def test_coach_private_views_only_for_consenting_athletes_and_red_flag_ale
     )
     await ana.expect("joint pain: ease off")
     api.set_chat_member(GROUP, ex_coach.id, "member")  # Lee lost admin rights meanwhile
-    [due] = [r["due_at"] for r in await svc(bot).store.reminders(43) if r["kind"] == "followup"]
-    jump_to(clock, datetime.fromisoformat(due))
+    await advance_to(clock, bot, ana.id, "followup")
     await ana.expect("still heavy")
     await ana.press("Answer (2 taps)")
-    await ana.expect("How heavy")
-    await ana.press("8")
-    await ana.expect("joint pain")
-    await ana.press("Joint pain")
+    await answer_all(ana, ["8", "Joint pain"])
     await ana.expect("compromised")
     alert = await coach.expect("Red flag for Ana (Harriers)")
     assert "persistent heaviness beyond 48 hours" in alert.text
