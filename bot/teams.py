@@ -263,6 +263,9 @@ class TeamScheduler:
         else:
             status = "sent" if outcome.status == "sent" else "dropped"
             await self._settle(team["id"], item["id"], {"status": status, "at": now.isoformat()})
+        if outcome.status == "blocked" and item["kind"] == "channel":
+            log.info("team %s: I can't post in its channel any more; unlinking it", team["id"])
+            await self.store.teams.update(team["id"], lambda doc: doc.update(channel=None))
 
     async def _compose(
         self, bot: Bot, team: Team, item: dict[str, Any]

@@ -22,6 +22,8 @@ COMMANDS = [
     BotCommand("cancel", "Stop the current questions"),
     BotCommand("privacy", "What I store and why"),
     BotCommand("forget", "Erase everything I store about you"),
+    BotCommand("leave", "Leave a team: stop sharing with its coaches"),
+    BotCommand("roster", "Coaches: your teams and athletes"),
     BotCommand("help", "What I can do"),
 ]
 
@@ -31,7 +33,9 @@ HELP = (
     "/start: set-up again (consent, time zone, bedtime)\n"
     "/cancel: stop the current questions\n"
     "/privacy: what I store and why\n"
-    "/forget: erase everything about you\n\n"
+    "/forget: erase everything about you\n"
+    "/leave: leave a team (its coaches stop seeing your data at once)\n"
+    "/roster: for coaches, your teams and the athletes who share with you\n\n"
     "I remind you to refuel 30–60 min after you finish, to wind down before bed, and I check "
     "back after 48 h when your legs were very heavy. General guidance, not medical advice."
 )
@@ -39,7 +43,8 @@ HELP = (
 PRIVACY = (
     "What I store, only after you agree: your time zone, bedtime and your check-in answers "
     "(session, effort, leg heaviness, motivation, breathing, joint pain/twitching, sleep), plus "
-    "the reminders planned from them. Nobody else sees them. /forget erases all of it at once."
+    "the reminders planned from them. Nobody else sees them, unless you join a coach's team and "
+    "agree to share with its coaches (/leave stops that at once). /forget erases all of it at once."
 )
 
 

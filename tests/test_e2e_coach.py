@@ -257,6 +257,13 @@ async def test_channel_note_after_session(api: FakeBotAPI, bot, clock: Clock) ->
     reader = api.user(52, "Zoe")
     await reader.send("/start checkin")
     await reader.expect("First a 20-second set-up")
+    api.set_chat_member(channel.chat_id, api.bot_user["id"], "left")  # demoted: posts get 403
+    jump_to(clock, await schedule_soon(group, coach, clock))
+
+    async def unlinked() -> bool:
+        return (await svc(bot).store.teams.get(GROUP))["channel"] is None
+
+    await eventually(unlinked)
 
 
 async def test_bot_removed_pauses_team_without_losing_data(
