@@ -94,7 +94,7 @@ def test_session_checkin_picks_latest_after_start() -> None:
 
 
 async def test_forget_removes_team_memberships(tmp_path: Path) -> None:
-    """/forget's erase also drops the athlete from every team file."""
+    """Leaving cancels that team's prompts; /forget drops the athlete from every team file."""
     store = Store(tmp_path)
     store.prepare()
     for team_id in (-1, -2):
@@ -104,6 +104,11 @@ async def test_forget_removes_team_memberships(tmp_path: Path) -> None:
         assert await store.join_team(7, team_id, {"name": "Ana", "joined_at": "x"})
     assert not await store.join_team(7, -1, {"name": "Ana", "joined_at": "y"})
     assert set((await store.profile(7))["teams"]) == {"-1", "-2"}
+    prompt = {"id": "p1", "team_id": -2, "status": "pending", "kind": "team_prompt"}
+    await store.add_reminders(7, [prompt])
+    assert await store.leave_team(7, -2)
+    assert not await store.leave_team(7, -2)
+    assert [r["status"] for r in await store.reminders(7)] == ["cancelled"]
     await store.forget(7)
     assert [(await store.teams.get(t))["members"] for t in (-1, -2)] == [{}, {}]
     assert {t["id"] for t in store.teams.scan()} == {-1, -2}

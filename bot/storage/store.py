@@ -299,11 +299,20 @@ class Store:
         return await self.teams.update(team_id, add)
 
     async def leave_team(self, uid: int, team_id: int) -> bool:
-        """Stop sharing with a team at once; False if the athlete was not a member."""
+        """Stop sharing with a team at once (its pending prompts too); False if not a member."""
         left = await self.teams.update(
             team_id, lambda team: team.get("members", {}).pop(str(uid), None) is not None
         )
-        await self._write(uid, lambda f: _link_team(f, team_id, None))
+
+        def unlink(f: AthleteFile) -> None:
+            _link_team(f, team_id, None)
+            q = Query()
+            f.table(REMINDERS).update(
+                {"status": "cancelled", "reason": "left team"},
+                (q.team_id == team_id) & (q.status == "pending"),
+            )
+
+        await self._write(uid, unlink)
         return left
 
     # -- erase ------------------------------------------------------------------------------
