@@ -93,7 +93,7 @@ def test_session_checkin_picks_latest_after_start() -> None:
     assert session_checkin([before, second, first], start) == second
 
 
-async def test_forget_removes_team_memberships(tmp_path: Path) -> None:
+async def test_leave_and_forget_remove_team_links(tmp_path: Path) -> None:
     """Leaving cancels that team's prompts; /forget drops the athlete from every team file."""
     store = Store(tmp_path)
     store.prepare()
