@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.reminders import Reminders
 from bot.services import KEY, Services
 from bot.storage import Store
+from bot.teams import TeamScheduler
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     clock = clock or Clock()
     reminders = Reminders(store, clock)
     reminders.load(store.scan())
+    teams = TeamScheduler(store, clock, reminders, settings.default_tz)
+    teams.load(store.teams.scan())
     builder = (
         Application.builder()
         .token(settings.token.get_secret_value())
@@ -39,7 +42,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
             settings.api_url.replace("/bot", "/file/bot", 1)
         )
     app = builder.build()
-    app.bot_data[KEY] = Services(settings, store, clock, reminders)
+    app.bot_data[KEY] = Services(settings, store, clock, reminders, teams)
     handlers.register(app)
     return app
 
@@ -49,6 +52,7 @@ async def on_startup(app: Application) -> None:
     svc: Services = app.bot_data[KEY]
     await app.bot.set_my_commands(handlers.basics.COMMANDS)
     svc.reminders.start(app, svc.settings.tick_seconds)
+    svc.teams.start(app, svc.settings.tick_seconds)
     log.info("bot @%s ready; %d reminders pending", app.bot.username, len(svc.reminders))
 
 

@@ -12,9 +12,10 @@ FORGET = "forget"
 SNOOZE = "snz"
 READY = "rd|go"
 SETTINGS = "set"
+TEAM_CHECKIN = "tc"
 
 ANSWER_PATTERN = re.compile(r"^q\|([0-9a-f]{1,16})\|(\d{1,2})\|(\d{1,2})$")
-ITEM_PATTERN = re.compile(r"^(why|ate|fu)\|([0-9a-f]{1,16})$")
+ITEM_PATTERN = re.compile(r"^(why|ate|fu|tc)\|([0-9a-f]{1,16})$")
 SNOOZE_PATTERN = re.compile(r"^snz\|([0-9a-f]{1,16})$")
 SETTINGS_PATTERN = re.compile(r"^set\|([a-z:]{1,32})$")
 
@@ -25,7 +26,7 @@ def answer(draft_id: str, step: int, option: int) -> str:
 
 
 def item(action: str, checkin_id: str) -> str:
-    """The button data for an action on one stored check-in."""
+    """The button data for an action on one stored check-in (or team prompt)."""
     return f"{action}|{checkin_id}"
 
 

@@ -7,6 +7,8 @@ import heapq
 import itertools
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -18,8 +20,10 @@ from bot import callbacks
 from bot.clock import Clock
 from bot.parsing import zone
 from bot.storage import PendingReminder, StorageWriteError, Store
+from rules.model import CheckIn
 from rules.preferences import READINESS_KIND, plan_readiness
 from rules.reminders import ReminderPlan, reminder_still_useful
+from rules.team import session_checkin
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,34 @@ SNOOZE_FOR = timedelta(minutes=15)
 SNOOZE_LABEL = "⏰ In 15 min"
 MAX_PARALLEL_SENDS = 64
 NUTRITION_KINDS = ("nutrition_open", "nutrition_last_call")
+TEAM_PROMPT_KINDS = ("team_prompt", "team_reprompt")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The outcome of one send: "sent", "retry" (at `retry_at`), "blocked" (403) or "rejected"."""
+
+    status: str
+    retry_at: datetime | None = None
+
+
+async def send_once(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, now: datetime
+) -> Delivery:
+    """Send one message, classifying Telegram's answer (429 retry_after, 5xx/timeouts, 403)."""
+    try:
+        await bot.send_message(chat_id, text, reply_markup=markup)
+    except RetryAfter as exc:
+        return Delivery("retry", now + _seconds(exc.retry_after))
+    except Forbidden:
+        return Delivery("blocked")
+    except BadRequest as exc:
+        log.warning("message to chat %s rejected by Telegram: %s", chat_id, exc.message)
+        return Delivery("rejected")
+    except (NetworkError, TelegramError) as exc:
+        log.warning("sending to chat %s failed (%s), will retry", chat_id, exc)
+        return Delivery("retry", now + RETRY_NETWORK)
+    return Delivery("sent")
 
 
 def record_for(
@@ -54,7 +86,9 @@ def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup:
     """The one-tap buttons a reminder carries: its action (if any) and a 15-minute snooze."""
     cid = record.get("checkin_id") or ""
     buttons = []
-    if record["kind"] in NUTRITION_KINDS:
+    if record["kind"] in TEAM_PROMPT_KINDS:
+        buttons.append(("✅ Check in", callbacks.item(callbacks.TEAM_CHECKIN, record["id"])))
+    elif record["kind"] in NUTRITION_KINDS:
         buttons.append(("✅ Already ate", callbacks.item("ate", cid)))
     elif record["kind"] == "followup":
         buttons.append(("Answer (2 taps)", callbacks.item("fu", cid)))
@@ -75,6 +109,26 @@ def next_daily(record: dict[str, Any], now: datetime, new_id: str) -> dict[str, 
     if plan is None:
         return None
     return record_for(plan, record["user_id"], None, new_id) | {"repeat": repeat}
+
+
+def run_tick(
+    application: Application,
+    tick: Callable[[ContextTypes.DEFAULT_TYPE], Awaitable[None]],
+    interval: float,
+    name: str,
+) -> None:
+    """Repeat `tick` every `interval` s; a late tick still runs (lateness is judged per record)."""
+    application.job_queue.run_repeating(
+        tick,
+        interval=interval,
+        first=0.0,
+        name=name,
+        job_kwargs={
+            "misfire_grace_time": TICK_MISFIRE_GRACE_S,
+            "coalesce": True,
+            "max_instances": 1,
+        },
+    )
 
 
 class Reminders:
@@ -115,17 +169,7 @@ class Reminders:
 
     def start(self, application: Application, interval: float) -> None:
         """Run the dispatch tick every `interval` seconds in the application's JobQueue."""
-        application.job_queue.run_repeating(
-            self.tick,
-            interval=interval,
-            first=0.0,
-            name=JOB_NAME,
-            job_kwargs={
-                "misfire_grace_time": TICK_MISFIRE_GRACE_S,
-                "coalesce": True,
-                "max_instances": 1,
-            },
-        )
+        run_tick(application, self.tick, interval, JOB_NAME)
 
     async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Hand every reminder that is due now to its own delivery task."""
@@ -162,25 +206,26 @@ class Reminders:
             log.info("dropping reminder %s (%s): no longer useful", reminder_id, record["kind"])
             await self._settle(user_id, record, "dropped", now, reason="expired")
             return
-        try:
-            await bot.send_message(user_id, record["text"], reply_markup=markup_for(record))
-        except RetryAfter as exc:
-            self.track(user_id, record, now + _seconds(exc.retry_after))
+        since = record.get("unless_checkin_since")
+        if since and await self._checked_in(user_id, datetime.fromisoformat(since)):
+            await self._settle(user_id, record, "cancelled", now, reason="checked in")
             return
-        except Forbidden:
+        outcome = await send_once(bot, user_id, record["text"], markup_for(record), now)
+        if outcome.status == "retry" and outcome.retry_at is not None:
+            self.track(user_id, record, outcome.retry_at)
+        elif outcome.status == "blocked":
             log.info("athlete %s blocked the bot; stopping their reminders", user_id)
             await self.store.update_profile(user_id, {"active": False})
             await self._settle(user_id, None, "dropped", now, reason="blocked")
-            return
-        except BadRequest as exc:
-            log.warning("reminder %s rejected by Telegram: %s", reminder_id, exc.message)
+        elif outcome.status == "rejected":
             await self._settle(user_id, record, "dropped", now, reason="rejected")
-            return
-        except (NetworkError, TelegramError) as exc:
-            log.warning("reminder %s: sending failed (%s), will retry", reminder_id, exc)
-            self.track(user_id, record, now + RETRY_NETWORK)
-            return
-        await self._settle(user_id, record, "sent", self.clock.now())
+        else:
+            await self._settle(user_id, record, "sent", self.clock.now())
+
+    async def _checked_in(self, user_id: int, since: datetime) -> bool:
+        """Whether the athlete already checked in for a session that began at `since`."""
+        history = [CheckIn.from_record(r) for r in await self.store.checkins(user_id)]
+        return session_checkin(history, since) is not None
 
     async def _settle(
         self,

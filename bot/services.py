@@ -1,4 +1,4 @@
-"""The services every handler reaches through the Application: settings, store, clock, reminders."""
+"""The services every handler reaches through the Application: settings, store, clock, jobs."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.reminders import Reminders
     from bot.storage import Store
+    from bot.teams import TeamScheduler
 
 KEY = "services"
 
@@ -24,6 +25,7 @@ class Services:
     store: Store
     clock: Clock
     reminders: Reminders
+    teams: TeamScheduler
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

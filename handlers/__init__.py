@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     filters,
@@ -13,9 +14,12 @@ from telegram.ext import (
 from handlers import (
     basics,
     checkin,
+    coach,
+    coach_view,
     data_rights,
     flow,
     insight,
+    membership,
     onboarding,
     readiness,
     settings,
@@ -23,6 +27,14 @@ from handlers import (
 )
 
 PRIVATE = filters.ChatType.PRIVATE
+GROUP_COMMANDS = {
+    "team": coach.team,
+    "session": coach.session,
+    "report": coach.report,
+    "channel": coach.channel,
+    "coach": coach.coach,
+    "join": coach.join_here,
+}
 
 
 def register(app: Application) -> None:
@@ -37,9 +49,18 @@ def register(app: Application) -> None:
         "history": insight.history,
         "settings": settings.settings_command,
         "export": data_rights.export,
+        "leave": membership.leave,
+        "roster": coach_view.roster,
     }
     app.add_handlers(
         [
+            CommandHandler("start", membership.start_with_payload, PRIVATE, has_args=True),
+            *(
+                CommandHandler(n, fn, filters=filters.ChatType.GROUPS)
+                for n, fn in GROUP_COMMANDS.items()
+            ),
+            CommandHandler(list(GROUP_COMMANDS), coach.private_only, filters=PRIVATE),
+            ChatMemberHandler(coach.on_my_member, ChatMemberHandler.MY_CHAT_MEMBER),
             *(CommandHandler(name, fn, filters=PRIVATE) for name, fn in commands.items()),
             CommandHandler(list(commands), basics.group_command, filters=~PRIVATE),
             CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),
@@ -48,6 +69,10 @@ def register(app: Application) -> None:
             CallbackQueryHandler(settings.on_button, pattern=r"^set\|"),
             CallbackQueryHandler(snooze.on_snooze, pattern=r"^snz\|"),
             CallbackQueryHandler(readiness.on_start, pattern=r"^rd\|go$"),
+            CallbackQueryHandler(membership.on_join_button, pattern=r"^(jy|jn)\|"),
+            CallbackQueryHandler(membership.on_leave_button, pattern=r"^lv\|"),
+            CallbackQueryHandler(membership.on_team_checkin, pattern=r"^tc\|"),
+            CallbackQueryHandler(coach_view.on_view, pattern=r"^cv\|"),
             CallbackQueryHandler(basics.stale_button),
             MessageHandler(filters.UpdateType.EDITED, basics.edited),
             MessageHandler(PRIVATE & filters.COMMAND, basics.unknown_command),

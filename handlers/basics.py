@@ -25,6 +25,8 @@ COMMANDS = [
     BotCommand("privacy", "What I store and why"),
     BotCommand("export", "Download everything I store about you"),
     BotCommand("forget", "Erase everything I store about you"),
+    BotCommand("leave", "Leave a team: stop sharing with its coaches"),
+    BotCommand("roster", "Coaches: your teams and athletes"),
     BotCommand("help", "What I can do"),
 ]
 
@@ -37,7 +39,9 @@ HELP = (
     "/cancel: stop the current questions\n"
     "/privacy: what I store and why\n"
     "/export: download everything I store about you (JSON and CSV)\n"
-    "/forget: erase everything about you\n\n"
+    "/forget: erase everything about you\n"
+    "/leave: leave a team (its coaches stop seeing your data at once)\n"
+    "/roster: for coaches, your teams and the athletes who share with you\n\n"
     "I remind you to refuel 30–60 min after you finish, to wind down before bed, and I check "
     "back after 48 h when your legs were very heavy; any reminder can be snoozed 15 min. "
     "General guidance, not medical advice."
@@ -46,7 +50,8 @@ HELP = (
 PRIVACY = (
     "What I store, only after you agree: your time zone, bedtime and your check-in answers "
     "(session, effort, leg heaviness, motivation, breathing, joint pain/twitching, sleep), plus "
-    "the reminders planned from them. Nobody else sees them. /export sends you a copy, "
+    "the reminders planned from them. Nobody else sees them, unless you join a coach's team and "
+    "agree to share with its coaches (/leave stops that at once). /export sends you a copy, "
     "/settings lets you withdraw consent (no new answers are stored) and /forget erases all "
     "of it at once."
 )

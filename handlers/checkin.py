@@ -96,7 +96,7 @@ async def _finish(
     plans = apply_preferences(plans, Preferences.from_profile(profile), tz)
     plans = [plan for plan in plans if plan.due_at > now]  # what is due now, the reply says
     records = [record_for(plan, uid, model.id, new_id()) for plan in plans]
-    record = model.to_record() | model.extra
+    record = model.to_record() | model.extra | ({"red_flag": True} if advice.red_flag else {})
     if not await svc.store.save_checkin(uid, record, records, clear_state=DRAFT):
         return
     for reminder in records:
@@ -105,6 +105,8 @@ async def _finish(
     if any(r["kind"] in NUTRITION_KINDS for r in records):
         buttons.append(("✅ Already ate", callbacks.item(callbacks.ATE, model.id)))
     await update.effective_chat.send_message(advice.render(), reply_markup=keyboard(buttons))
+    if advice.red_flag:
+        await svc.teams.red_flag(uid, model.id)
 
 
 async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -22,6 +23,8 @@ WELCOME = (
     "not medical advice."
 )
 THEN = "_then"
+AfterSetup = Callable[[Update, ContextTypes.DEFAULT_TYPE, Draft], Awaitable[None]]
+AFTER_SETUP: dict[str, AfterSetup] = {}  # what to continue with after set-up, by THEN value
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -99,11 +102,22 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
         f"Bedtime: {answers['bedtime']}\n\n"
         "After training, send /checkin: about 30 seconds of taps. /help lists everything."
     )
-    if answers.get(THEN) == "checkin":
-        await start_flow(update, context, CHECKIN)
+    then = AFTER_SETUP.get(str(answers.get(THEN)))
+    if then is not None:
+        await then(update, context, answers)
 
 
 async def withdraw_consent(svc: Services, uid: int) -> None:
     """Stop storing new answers (dropping half-answered questions) and stop the reminders."""
     await svc.store.update_profile(uid, {"consent": False}, clear_state=DRAFT)
     await reschedule(svc, uid)
+
+
+async def _then_checkin(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, _answers: Draft
+) -> None:
+    """Continue with the check-in that was asked for before set-up."""
+    await start_flow(update, context, CHECKIN)
+
+
+AFTER_SETUP["checkin"] = _then_checkin

@@ -111,6 +111,12 @@ def _target_chat(world: World, p: Params) -> ChatState:
     chat = _chat(world, p)
     if chat.info["id"] in world.blocked_users:
         raise ApiError(403, "Forbidden: bot was blocked by the user")
+    status = world.members.get((chat.info["id"], world.bot_user["id"]))
+    kind = chat.info["type"]
+    if kind == "channel" and status not in ("creator", "administrator"):
+        raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+    if kind in ("group", "supergroup") and status in ("left", "kicked"):
+        raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
     return chat
 
 

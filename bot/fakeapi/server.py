@@ -11,8 +11,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.fakeapi.errors import ApiError
-from bot.fakeapi.methods import METHODS
-from bot.fakeapi.state import Upload, World
+from bot.fakeapi.limits import RateLimits
+from bot.fakeapi.methods import METHODS, chat_member
+from bot.fakeapi.state import Upload, World, now
 from bot.fakeapi.users import FakeGroup, FakeUser
 
 TOKEN_RE = re.compile(r"^\d+:[\w-]+$")
@@ -72,6 +73,7 @@ class FakeBotAPI:
         self._faults: dict[str, deque[ApiError]] = {}
         self._users: dict[int, FakeUser] = {}
         self._groups: dict[int, FakeGroup] = {}
+        self.limits = RateLimits()
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ----------------------------------------------------------
@@ -152,12 +154,33 @@ class FakeBotAPI:
             self._users[user_id] = FakeUser(self.world, user)
         return self._users[user_id]
 
-    def group(self, chat_id: int, title: str, type: str = "supergroup") -> FakeGroup:
+    def group(
+        self, chat_id: int, title: str, type: str = "supergroup", username: str | None = None
+    ) -> FakeGroup:
         """The fake group/supergroup/channel with this id (created on first call)."""
         if chat_id not in self._groups:
-            info = self.world.add_chat({"id": chat_id, "type": type, "title": title}).info
+            info = {"id": chat_id, "type": type, "title": title}
+            info = self.world.add_chat(info | ({"username": username} if username else {})).info
             self._groups[chat_id] = FakeGroup(self.world, info)
         return self._groups[chat_id]
+
+    def set_bot_status(self, chat_id: int, status: str, by: FakeUser | None = None) -> None:
+        """Change the bot's own status in a chat and deliver the my_chat_member update."""
+        bot = self.world.bot_user
+        old = self.world.member_status(chat_id, bot["id"])
+        self.world.members[(chat_id, bot["id"])] = status
+        change = {
+            "chat": self.world.chat(chat_id).info,
+            "from": by.user if by else bot,
+            "date": now(),
+            "old_chat_member": chat_member(bot, old),
+            "new_chat_member": chat_member(bot, status),
+        }
+        self.world.push_update({"my_chat_member": change})
+
+    def enforce_rate_limits(self, enabled: bool = True) -> None:
+        """Answer sends beyond 30/s overall, 1/s per chat or 20/min per group with 429."""
+        self.limits.enabled = enabled
 
     def set_chat_member(self, chat_id: int, user_id: int, status: str) -> None:
         """Set a user's status in a chat: creator, administrator, member, restricted, left..."""
@@ -211,10 +234,21 @@ class FakeBotAPI:
             if name is None or handler is None:
                 raise ApiError(404, "Not Found")
             self._raise_fault(name)
+            self.limits.check(name, self._chat_id(params))
             result = await handler(self.world, params)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.status)
         return web.json_response({"ok": True, "result": result})
+
+    def _chat_id(self, params: dict[str, Any]) -> int:
+        """The numeric chat a call addresses (0 when none or unknown)."""
+        raw = params.get("chat_id")
+        if isinstance(raw, str) and raw.startswith("@"):
+            try:
+                return int(self.world.chat_by_username(raw).info["id"])
+            except ApiError:
+                return 0
+        return int(raw) if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit() else 0
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         """Serve a stored file's bytes under base_file_url."""

@@ -247,6 +247,14 @@ class FakeUser(ChatView):
         return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
 
 
+ANONYMOUS_ADMIN = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+
+
 class FakeGroup(ChatView):
     """A group, supergroup or channel where several fake users talk to the bot."""
 
@@ -258,6 +266,12 @@ class FakeGroup(ChatView):
     async def send(self, user: FakeUser, text: str) -> dict[str, Any]:
         """Post a text message from user (a channel_post without sender in channels)."""
         return await self._send_as(user.user, _text_fields(text))
+
+    async def send_anonymous(self, text: str) -> dict[str, Any]:
+        """Post as an anonymous admin: from GroupAnonymousBot, sender_chat the group itself."""
+        fields = {**_text_fields(text), "sender_chat": self.info}
+        message = self._world.add_message(self.chat_id, ANONYMOUS_ADMIN, fields)
+        return self._world.push_update({"message": message})
 
     async def press(
         self,

@@ -17,6 +17,7 @@ from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
 from bot.storage.atomic import AtomicJSONStorage
+from bot.storage.teams import TeamStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,6 +61,7 @@ class Store:
         # Per-athlete locks outlive evicted AthleteFiles, so a handle evicted mid-write and
         # a freshly opened one for the same athlete can never read/write concurrently.
         self._locks: dict[int, threading.Lock] = {}
+        self.teams = TeamStore(self.data_dir / "teams")
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -69,6 +71,7 @@ class Store:
         probe = self.athletes_dir / ".write-probe"
         probe.write_bytes(b"ok")
         probe.unlink()
+        self.teams.prepare()
 
     def athlete_ids(self) -> Iterator[int]:
         """Every athlete with a data file."""
@@ -247,10 +250,18 @@ class Store:
         """All reminder records of the athlete."""
         return await self._read(uid, lambda f: [_plain(d) for d in f.table(REMINDERS).all()], [])
 
-    async def add_reminders(self, uid: int, records: list[dict[str, Any]]) -> None:
-        """Store new reminder records."""
+    async def add_reminders(self, uid: int, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Store new reminder records, skipping ids already stored (so a retry never duplicates)."""
         records = copy.deepcopy(records)
-        await self._write(uid, lambda f: f.table(REMINDERS).insert_multiple(records))
+
+        def apply(f: AthleteFile) -> list[dict[str, Any]]:
+            table = f.table(REMINDERS)
+            known = {d["id"] for d in table.all()}
+            fresh = [r for r in records if r["id"] not in known]
+            table.insert_multiple(fresh)
+            return copy.deepcopy(fresh)
+
+        return await self._write(uid, apply)
 
     async def set_reminders_status(
         self, uid: int, match: Callable[[dict[str, Any]], bool], changes: dict[str, Any]
@@ -301,8 +312,52 @@ class Store:
 
         return await self._read(uid, read, {})
 
+    # -- teams ------------------------------------------------------------------------------
+    # Invariant: a team lists an athlete only while the athlete's profile lists the team, so
+    # /forget always finds every team to clean. Joining writes the profile first; leaving the
+    # team first (sharing stops with that write).
+
+    async def join_team(self, uid: int, team_id: int, member: dict[str, Any]) -> bool:
+        """Add the athlete (who consented to share) to a team; False if already a member."""
+        member = copy.deepcopy(member)
+        await self._write(uid, lambda f: _link_team(f, team_id, member["joined_at"]))
+
+        def add(team: dict[str, Any]) -> bool:
+            if not team:
+                return False
+            key = str(uid)
+            team.setdefault("invited", {}).pop(key, None)
+            new = key not in team["members"]
+            team["members"][key] = team["members"].get(key) or member
+            return new
+
+        return await self.teams.update(team_id, add)
+
+    async def leave_team(self, uid: int, team_id: int) -> bool:
+        """Stop sharing with a team at once (its pending prompts too); False if not a member."""
+        left = await self.teams.update(
+            team_id, lambda team: team.get("members", {}).pop(str(uid), None) is not None
+        )
+
+        def unlink(f: AthleteFile) -> None:
+            _link_team(f, team_id, None)
+            q = Query()
+            f.table(REMINDERS).update(
+                {"status": "cancelled", "reason": "left team"},
+                (q.team_id == team_id) & (q.status == "pending"),
+            )
+
+        await self._write(uid, unlink)
+        return left
+
+    # -- erase ------------------------------------------------------------------------------
+
     async def forget(self, uid: int) -> None:
-        """Erase everything stored about the athlete."""
+        """Erase everything stored about the athlete, team memberships included."""
+        for team_id in (await self.profile(uid) or {}).get("teams", {}):
+            await self.teams.update(
+                int(team_id), lambda team: team.get("members", {}).pop(str(uid), None)
+            )
 
         def erase() -> None:
             with self._lock(uid):
@@ -320,6 +375,16 @@ class Store:
 def _plain(doc: Document | None) -> dict[str, Any] | None:
     """A detached plain-dict copy of a TinyDB document."""
     return None if doc is None else copy.deepcopy(dict(doc))
+
+
+def _link_team(f: AthleteFile, team_id: int, joined_at: str | None) -> None:
+    """Add (or with None, remove) a team in the profile's back-references."""
+    table = f.table(PROFILE)
+    profile = dict(table.get(doc_id=PROFILE_ID) or {})
+    teams = {k: v for k, v in profile.get("teams", {}).items() if k != str(team_id)}
+    if joined_at is not None:
+        teams[str(team_id)] = {"joined_at": joined_at}
+    table.upsert(Document({**profile, "teams": teams}, doc_id=PROFILE_ID))
 
 
 def _get_keyed(table: Table, key: str) -> dict[str, Any] | None:

@@ -1,0 +1,83 @@
+"""Team data: one atomic JSON file per team (named by its group's chat id), read and written off
+the event loop. A write costs the same however many teams exist."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.storage.atomic import AtomicJSONStorage
+
+T = TypeVar("T")
+Team = dict[str, Any]
+
+
+class TeamStore:
+    """Durable per-team documents; `update` is one atomic read-modify-write under a lock."""
+
+    def __init__(self, folder: Path) -> None:
+        """Use `folder` (created by `prepare`)."""
+        self.folder = Path(folder)
+        self._files: dict[int, AtomicJSONStorage] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def prepare(self) -> None:
+        """Create the folder (owner-only)."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def scan(self) -> list[Team]:
+        """Parse every team file (CorruptDataError names a broken one) and return the teams."""
+        teams: list[Team] = []
+        for entry in os.scandir(self.folder):
+            stem, dot, ext = entry.name.partition(".")
+            if dot and ext == "json" and stem.lstrip("-").isdigit():
+                data = self._get_sync(int(stem))
+                if data:
+                    teams.append(data)
+        return teams
+
+    def _storage(self, team_id: int) -> AtomicJSONStorage:
+        """The (cached) storage of one team's file."""
+        with self._guard:
+            if team_id not in self._files:
+                self._files[team_id] = AtomicJSONStorage(self.folder / f"{team_id}.json")
+                self._locks[team_id] = threading.Lock()
+            return self._files[team_id]
+
+    def _lock(self, team_id: int) -> threading.Lock:
+        """The lock serialising access to one team's file."""
+        self._storage(team_id)
+        return self._locks[team_id]
+
+    def _get_sync(self, team_id: int) -> Team | None:
+        """A detached copy of the team, or None."""
+        with self._lock(team_id):
+            return copy.deepcopy(self._storage(team_id).read())
+
+    def _update_sync(self, team_id: int, fn: Callable[[Team], T]) -> T:
+        """Apply `fn` to a copy of the team ({} when new) and write the result atomically."""
+        with self._lock(team_id):
+            storage = self._storage(team_id)
+            team = copy.deepcopy(storage.read() or {})
+            result = fn(team)
+            if team:
+                storage.write(team)
+            return copy.deepcopy(result)
+
+    async def all(self) -> list[Team]:
+        """Every stored team (for rare look-ups such as a coach's roster)."""
+        return await asyncio.to_thread(self.scan)
+
+    async def get(self, team_id: int) -> Team | None:
+        """The team stored under this group chat id."""
+        return await asyncio.to_thread(self._get_sync, team_id)
+
+    async def update(self, team_id: int, fn: Callable[[Team], T]) -> T:
+        """Change a team in one atomic write (`fn` mutates the dict and returns a result)."""
+        return await asyncio.to_thread(self._update_sync, team_id, fn)

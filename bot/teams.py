@@ -1,0 +1,378 @@
+"""Team sessions on a schedule: at each session end, private check-in prompts for every member
+(as reminder records in their own files), then a channel note and a group summary from the
+team's outbox. Records first; one repeating tick; restarts resume from the files."""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.clock import Clock
+from bot.parsing import zone
+from bot.reminders import Reminders, run_tick, send_once
+from bot.sessions import Occurrence, next_end, occurrences
+from bot.storage import StorageWriteError, Store
+from bot.storage.teams import Team
+from rules.article import SENTENCES
+from rules.model import CheckIn
+from rules.team import TeamSummary, red_flag_raised, session_checkin, summarise
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "team-tick"
+REPROMPT_AFTER = timedelta(hours=2)
+PROMPT_USEFUL = timedelta(hours=6)
+SUMMARY_AFTER = timedelta(hours=3)
+CATCH_UP = timedelta(hours=6)  # sessions that ended longer ago while the bot was down: skipped
+OUTBOX_KEEP = timedelta(days=7)
+RETRY_STORAGE = timedelta(seconds=30)
+ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+PROMPT = "🏁 {title}: done training? Check in (30 seconds) and I'll plan your recovery."
+REPROMPT = (
+    "A gentle nudge from {title}: if you trained, a 30-second check-in still helps your "
+    "recovery plan. I won't ask again for this session."
+)
+CHANNEL_NOTE = (
+    "🏁 {title}: session done. Recovery starts now.\n\n"
+    f"“{SENTENCES['nutrition']}”\n\n“{SENTENCES['sleep']}”\n\n"
+    "Check in privately for your own recovery plan 👇"
+)
+ALERT = (
+    "🚩 Red flag for {name} ({title}): heavy legs persisting beyond 48 hours with {signs}.\n\n"
+    f"From the article: “{SENTENCES['persistent']}”\n\n"
+    "They got the same caution from me. This is general guidance, not a diagnosis: consider "
+    "easing their load and suggesting a check with a sports-medicine professional."
+)
+
+
+def new_code() -> str:
+    """An unguessable join secret (22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def join_payload(team: Team) -> str:
+    """The /start payload of a team's join link (≤ 64 chars of [A-Za-z0-9_-])."""
+    return f"{-int(team['id'])}-{team['code']}"
+
+
+def deep_link(bot: Bot, payload: str) -> str:
+    """https://t.me/<bot>?start=<payload>."""
+    return f"https://t.me/{bot.username}?start={payload}"
+
+
+def bot_link_markup(bot: Bot, label: str, payload: str) -> InlineKeyboardMarkup:
+    """One URL button opening a private chat with the bot."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=deep_link(bot, payload))]])
+
+
+async def is_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
+    """Whether the user is an administrator (or owner) of the chat right now."""
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except TelegramError:
+        return False
+    return member.status in ADMINS
+
+
+def members(team: Team) -> list[int]:
+    """The athlete ids of a team's members (all of whom consented to share)."""
+    return [int(uid) for uid in team.get("members", {})]
+
+
+async def session_summary(store: Store, team: Team, start: datetime) -> TeamSummary:
+    """Aggregates over the members who still consent: one check-in each, red flags since start."""
+    checkins: list[CheckIn] = []
+    red_flags = 0
+    uids = members(team)
+    for uid in uids:
+        profile = await store.profile(uid)
+        if not (profile and profile.get("consent")):
+            continue
+        history = [CheckIn.from_record(r) for r in await store.checkins(uid)]
+        found = session_checkin(history, start)
+        if found is not None:
+            checkins.append(found)
+        red_flags += red_flag_raised(history, start)
+    return summarise(len(uids), checkins, red_flags)
+
+
+def _reminder_id(team_id: int, occurrence: Occurrence, uid: int, kind: str) -> str:
+    """A deterministic id, so re-running a fan-out after a crash never duplicates a prompt."""
+    digest = hashlib.sha256(f"{team_id}|{occurrence.key}|{uid}|{kind}".encode())
+    return digest.hexdigest()[:12]
+
+
+def prompt_records(team: Team, occurrence: Occurrence, uid: int) -> list[dict[str, Any]]:
+    """The check-in prompt at the session end and the one gentle re-prompt after it."""
+    base = {
+        "user_id": uid,
+        "checkin_id": "",
+        "status": "pending",
+        "team_id": team["id"],
+        "session_end": occurrence.end.isoformat(),
+        "duration": occurrence.minutes,
+        "unless_checkin_since": occurrence.start.isoformat(),
+        "expires_at": (occurrence.end + PROMPT_USEFUL).isoformat(),
+    }
+    return [
+        base
+        | {
+            "id": _reminder_id(team["id"], occurrence, uid, kind),
+            "kind": kind,
+            "due_at": (occurrence.end + delay).isoformat(),
+            "text": text.format(title=team["title"]),
+        }
+        for kind, delay, text in (
+            ("team_prompt", timedelta(0), PROMPT),
+            ("team_reprompt", REPROMPT_AFTER, REPROMPT),
+        )
+    ]
+
+
+def outbox_items(team: Team, occurrence: Occurrence) -> list[dict[str, Any]]:
+    """What the team's chats get after a session: a channel note, later the group summary."""
+    session = {
+        "session_start": occurrence.start.isoformat(),
+        "session_end": occurrence.end.isoformat(),
+        "status": "pending",
+    }
+    items = [
+        session
+        | {
+            "id": f"s-{occurrence.key}",
+            "kind": "summary",
+            "due_at": (occurrence.end + SUMMARY_AFTER).isoformat(),
+        }
+    ]
+    if team.get("channel"):
+        items.append(
+            session
+            | {
+                "id": f"c-{occurrence.key}",
+                "kind": "channel",
+                "due_at": occurrence.end.isoformat(),
+                "chat_id": team["channel"]["id"],
+            }
+        )
+    return items
+
+
+class TeamScheduler:
+    """Runs each team's session ends and outbox; a heap of (when, team) rebuilt at start-up."""
+
+    def __init__(self, store: Store, clock: Clock, reminders: Reminders, default_tz: str) -> None:
+        """Start empty; `load` fills the heap from the team files."""
+        self.store = store
+        self.clock = clock
+        self.reminders = reminders
+        self.default_tz = default_tz
+        self._heap: list[tuple[datetime, int, int]] = []
+        self._seq = itertools.count()
+        self._in_flight: set[int] = set()
+
+    def load(self, teams: list[Team]) -> None:
+        """Schedule every active team found on disk (due now: it works out what is missed)."""
+        for team in teams:
+            if team.get("active"):
+                self.wake(int(team["id"]))
+
+    def wake(self, team_id: int, at: datetime | None = None) -> None:
+        """Look at the team at `at` (default: on the next tick)."""
+        heapq.heappush(self._heap, (at or self.clock.now(), next(self._seq), team_id))
+
+    def start(self, application: Application, interval: float) -> None:
+        """Run the tick every `interval` seconds (late ticks still run, as for reminders)."""
+        run_tick(application, self.tick, interval, JOB_NAME)
+
+    async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Hand every team that is due to its own task (one at a time per team)."""
+        now = self.clock.now()
+        while self._heap and self._heap[0][0] <= now:
+            _, _, team_id = heapq.heappop(self._heap)
+            if team_id in self._in_flight:
+                continue
+            self._in_flight.add(team_id)
+            context.application.create_task(self._run(context.bot, team_id), name=f"team:{team_id}")
+
+    async def _run(self, bot: Bot, team_id: int) -> None:
+        """Process one team; a storage failure is retried later."""
+        try:
+            await self.process(bot, team_id)
+        except StorageWriteError as exc:
+            log.error("team %s: could not record progress: %s", team_id, exc)
+            self.wake(team_id, self.clock.now() + RETRY_STORAGE)
+        finally:
+            self._in_flight.discard(team_id)
+
+    async def process(self, bot: Bot, team_id: int) -> None:
+        """Fan out prompts for sessions that ended, send due outbox items, book the next look."""
+        now = self.clock.now()
+        team = await self.store.teams.get(team_id)
+        if not team or not team.get("active"):
+            return
+        tz = zone(team.get("tz") or self.default_tz)
+        after = max(datetime.fromisoformat(team["processed_until"]), now - CATCH_UP)
+        ended = sorted(
+            (o for s in team["sessions"].values() for o in occurrences(s, tz, after, now)),
+            key=lambda o: o.end,
+        )
+        for occurrence in ended:
+            await self._fan_out(team, occurrence)
+        items = [item for o in ended for item in outbox_items(team, o)]
+        team = await self.store.teams.update(team_id, _mark_processed(now, items))
+        for item in [i for i in team["outbox"].values() if i["status"] == "pending"]:
+            if datetime.fromisoformat(item["due_at"]) <= now:
+                await self._send_item(bot, team, item)
+        await self._book_next(team_id, now)
+
+    async def _fan_out(self, team: Team, occurrence: Occurrence) -> None:
+        """Store each active member's prompts (idempotent) and hand them to the dispatcher."""
+        for uid in members(team):
+            profile = await self.store.profile(uid)
+            if not profile or profile.get("active") is False:
+                continue
+            for record in await self.store.add_reminders(
+                uid, prompt_records(team, occurrence, uid)
+            ):
+                self.reminders.track(uid, record)
+        log.info("team %s: session %s ended; prompts queued", team["id"], occurrence.key)
+
+    async def _send_item(self, bot: Bot, team: Team, item: dict[str, Any]) -> None:
+        """Send one outbox item and record the outcome."""
+        now = self.clock.now()
+        message = await self._compose(bot, team, item)
+        if message is None:
+            await self._settle(team["id"], item["id"], {"status": "dropped"})
+            return
+        chat_id, text, markup = message
+        outcome = await send_once(bot, chat_id, text, markup, now)
+        if outcome.status == "retry" and outcome.retry_at is not None:
+            await self._settle(team["id"], item["id"], {"due_at": outcome.retry_at.isoformat()})
+        else:
+            status = "sent" if outcome.status == "sent" else "dropped"
+            await self._settle(team["id"], item["id"], {"status": status, "at": now.isoformat()})
+        if outcome.status == "blocked" and item["kind"] == "channel":
+            log.info("team %s: I can't post in its channel any more; unlinking it", team["id"])
+            await self.store.teams.update(team["id"], lambda doc: doc.update(channel=None))
+
+    async def _compose(
+        self, bot: Bot, team: Team, item: dict[str, Any]
+    ) -> tuple[int, str, InlineKeyboardMarkup | None] | None:
+        """(chat, text, buttons) for an outbox item, or None when it must not be sent any more."""
+        if item["kind"] == "summary":
+            start = datetime.fromisoformat(item["session_start"])
+            summary = await session_summary(self.store, team, start)
+            when = start.astimezone(zone(team.get("tz") or self.default_tz))
+            text = summary.render(team["title"], when.strftime("%a %d %b %H:%M"))
+            return team["id"], text, bot_link_markup(bot, "Join / check in", join_payload(team))
+        if item["kind"] == "channel":
+            text = CHANNEL_NOTE.format(title=team["title"])
+            return item["chat_id"], text, bot_link_markup(bot, "✅ Check in privately", "checkin")
+        return await self._compose_alert(bot, team, item)
+
+    async def _compose_alert(
+        self, bot: Bot, team: Team, item: dict[str, Any]
+    ) -> tuple[int, str, InlineKeyboardMarkup | None] | None:
+        """A red-flag alert, only while the athlete still shares and the coach is still admin."""
+        uid, coach = item["uid"], item["coach"]
+        if str(uid) not in team["members"] or str(coach) not in team.get("coaches", {}):
+            return None
+        if not await is_admin(bot, team["id"], coach):
+            log.info("team %s: coach %s is no longer an admin; no alert", team["id"], coach)
+            return None
+        record = await self.store.checkin(uid, item["checkin_id"])
+        if record is None:
+            return None
+        checkin = CheckIn.from_record(record)
+        signs = " and ".join(
+            sign
+            for sign, present in (
+                ("joint pain", checkin.joint_pain),
+                ("sharp muscle twitching", checkin.muscle_twitching),
+            )
+            if present
+        )
+        name = team["members"][str(uid)].get("name", "an athlete")
+        return coach, ALERT.format(name=name, title=team["title"], signs=signs), None
+
+    async def _settle(self, team_id: int, item_id: str, changes: dict[str, Any]) -> None:
+        """Merge `changes` into one outbox item."""
+
+        def apply(team: Team) -> None:
+            if item_id in team.get("outbox", {}):
+                team["outbox"][item_id].update(changes)
+
+        await self.store.teams.update(team_id, apply)
+
+    async def _book_next(self, team_id: int, now: datetime) -> None:
+        """Schedule the team's next look: its next session end or pending outbox item."""
+        team = await self.store.teams.get(team_id) or {}
+        tz = zone(team.get("tz") or self.default_tz)
+        times = [next_end(s, tz, now) for s in team.get("sessions", {}).values()]
+        times += [
+            datetime.fromisoformat(i["due_at"])
+            for i in team.get("outbox", {}).values()
+            if i["status"] == "pending"
+        ]
+        when = min((t for t in times if t is not None), default=None)
+        if when is not None:
+            self.wake(team_id, when)
+
+    async def red_flag(self, uid: int, checkin_id: str) -> None:
+        """Queue a private alert to every coach of every team the athlete shares with."""
+        profile = await self.store.profile(uid) or {}
+        now = self.clock.now().isoformat()
+        for team_id in map(int, profile.get("teams", {})):
+
+            def add(team: Team) -> bool:
+                if str(uid) not in team.get("members", {}):
+                    return False
+                for coach in team.get("coaches", {}):
+                    item_id = f"a-{checkin_id}-{coach}"
+                    team["outbox"].setdefault(
+                        item_id,
+                        {
+                            "id": item_id,
+                            "kind": "alert",
+                            "uid": uid,
+                            "coach": int(coach),
+                            "checkin_id": checkin_id,
+                            "due_at": now,
+                            "status": "pending",
+                        },
+                    )
+                return True
+
+            if await self.store.teams.update(team_id, add):
+                self.wake(team_id)
+
+
+def _mark_processed(now: datetime, items: list[dict[str, Any]]) -> Callable[[Team], Team]:
+    """A team update: sessions processed up to `now`, new outbox items added, old ones pruned."""
+
+    def apply(team: Team) -> Team:
+        team["processed_until"] = now.isoformat()
+        outbox = team.setdefault("outbox", {})
+        for item in items:
+            outbox.setdefault(item["id"], item)
+        for key in [
+            k
+            for k, v in outbox.items()
+            if v["status"] != "pending" and datetime.fromisoformat(v["due_at"]) < now - OUTBOX_KEEP
+        ]:
+            del outbox[key]
+        return team
+
+    return apply

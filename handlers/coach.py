@@ -1,0 +1,286 @@
+"""Group side of teams: /team, /session, /report, /channel, /coach, /join, and the bot's own
+membership changes. Works with privacy mode on: only commands reach the bot."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Chat, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.parsing import parse_timezone, zone
+from bot.services import Services, services
+from bot.sessions import USAGE, describe, latest, parse_session
+from bot.storage.teams import Team
+from bot.teams import bot_link_markup, is_admin, join_payload, new_code, session_summary
+from handlers.common import new_id
+
+log = logging.getLogger(__name__)
+
+NOT_ADMIN = "Sorry, only the group's admins can {what}. Ask one of them to do it. 🙏"
+NO_TEAM = "There's no team here yet: a group admin can set one up with /team."
+GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+CHANNEL_USAGE = "Usage: /channel @channelname (I must be an admin there), or /channel off."
+
+
+async def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """The sender administers this group (an anonymous admin posts as the group itself)."""
+    message, chat = update.effective_message, update.effective_chat
+    if message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True
+    user = update.effective_user
+    return user is not None and await is_admin(context.bot, chat.id, user.id)
+
+
+async def _admin_or_refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, what: str) -> bool:
+    """True for an admin; everyone else gets a polite refusal."""
+    if await _is_admin(update, context):
+        return True
+    await update.effective_chat.send_message(NOT_ADMIN.format(what=what))
+    return False
+
+
+def _anonymous(update: Update) -> bool:
+    """The command was posted by an anonymous admin (no personal identity)."""
+    message = update.effective_message
+    return message.sender_chat is not None and message.sender_chat.id == update.effective_chat.id
+
+
+async def _team(update: Update, svc: Services) -> Team | None:
+    """This group's active team, or None (after saying how to set one up)."""
+    team = await svc.store.teams.get(update.effective_chat.id)
+    if team and team.get("active"):
+        return team
+    await update.effective_chat.send_message(NO_TEAM)
+    return None
+
+
+def _coach_entry(update: Update, svc: Services) -> dict[str, Any]:
+    """How a coach is remembered: first name and when."""
+    return {"name": update.effective_user.first_name, "added_at": svc.clock.now().isoformat()}
+
+
+async def team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Create (or update) the group's team: /team, /team <time zone>, /team newlink."""
+    if not await _admin_or_refuse(update, context, "set up the team"):
+        return
+    svc, chat = services(context), update.effective_chat
+    arg = " ".join(context.args or [])
+    changes: dict[str, Any] = {"title": chat.title or "Team", "active": True}
+    if arg.lower() == "newlink":
+        changes["code"] = new_code()
+    elif arg:
+        try:
+            changes["tz"] = parse_timezone(arg)
+        except ValueError as exc:
+            await chat.send_message(f"🤔 {exc}\nUsage: /team, /team Europe/Madrid, /team newlink")
+            return
+    now = svc.clock.now().isoformat()
+    coach = None if _anonymous(update) else (update.effective_user.id, _coach_entry(update, svc))
+
+    def apply(doc: Team) -> Team:
+        if not doc:
+            doc.update(
+                id=chat.id,
+                created_at=now,
+                tz=svc.settings.default_tz,
+                code=new_code(),
+                processed_until=now,
+                members={},
+                invited={},
+                coaches={},
+                sessions={},
+                outbox={},
+                channel=None,
+            )
+        doc.update(changes)
+        if coach:
+            doc["coaches"].setdefault(str(coach[0]), coach[1])
+        return doc
+
+    saved = await svc.store.teams.update(chat.id, apply)
+    svc.teams.wake(chat.id)
+    note = (
+        "\n\nYou posted anonymously, so I can't tell who you are: to get private rosters and "
+        "red-flag alerts, send /coach here without anonymity."
+        if coach is None
+        else "\n\nCoaches: /roster in a private chat with me shows who joined."
+    )
+    await chat.send_message(
+        f"🏃 Team “{saved['title']}” is ready (time zone {saved['tz']}).\n"
+        "Athletes: tap the button to join in a private chat. Before anything is shared you'll "
+        "see exactly what your coach will see. In this group I only ever post team totals."
+        f"{note}",
+        reply_markup=bot_link_markup(context.bot, "Join the team", join_payload(saved)),
+    )
+
+
+async def coach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin signs up for private rosters and alerts."""
+    if not await _admin_or_refuse(update, context, "become coaches"):
+        return
+    svc = services(context)
+    if _anonymous(update):
+        await update.effective_chat.send_message(
+            "You're posting anonymously, so I can't tell who you are. Please send /coach as "
+            "yourself."
+        )
+        return
+    if await _team(update, svc) is None:
+        return
+    uid, entry = update.effective_user.id, _coach_entry(update, svc)
+    await svc.store.teams.update(
+        update.effective_chat.id, lambda doc: doc["coaches"].setdefault(str(uid), entry)
+    )
+    await update.effective_chat.send_message(
+        f"{entry['name']} is a coach of this team ✅ Open a private chat with me "
+        f"(https://t.me/{context.bot.username}) and send /roster."
+    )
+
+
+async def session(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Schedule, list or clear team sessions."""
+    if not await _admin_or_refuse(update, context, "schedule sessions"):
+        return
+    svc, chat = services(context), update.effective_chat
+    found = await _team(update, svc)
+    if found is None:
+        return
+    args = context.args or []
+    if not args:
+        listed = "\n".join(f"• {describe(s)}" for s in found["sessions"].values())
+        await chat.send_message(f"Sessions ({found['tz']}):\n{listed or '(none yet)'}\n\n{USAGE}")
+        return
+    if args == ["clear"]:
+        await svc.store.teams.update(chat.id, lambda doc: doc["sessions"].clear())
+        await chat.send_message("All sessions removed. No more check-in prompts for now.")
+        return
+    today = svc.clock.now().astimezone(zone(found["tz"])).date()
+    try:
+        record = parse_session(args, today) | {"id": new_id()}
+    except ValueError as exc:
+        await chat.send_message(f"🤔 {exc}\n\n{USAGE}")
+        return
+    await svc.store.teams.update(
+        chat.id, lambda doc: doc["sessions"].update({record["id"]: record})
+    )
+    svc.teams.wake(chat.id)
+    await chat.send_message(
+        f"Scheduled: {describe(record)} ({found['tz']}). When it ends, every member gets a "
+        "private check-in prompt; the team summary follows here later."
+    )
+
+
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The team summary of the latest session that ended (totals only)."""
+    if not await _admin_or_refuse(update, context, "ask for the team report"):
+        return
+    svc = services(context)
+    found = await _team(update, svc)
+    if found is None:
+        return
+    tz = zone(found["tz"])
+    last = latest(list(found["sessions"].values()), tz, svc.clock.now())
+    if last is None:
+        await update.effective_chat.send_message(
+            "No team session has ended in the last week. Schedule one with /session."
+        )
+        return
+    summary = await session_summary(svc.store, found, last.start)
+    when = last.start.astimezone(tz).strftime("%a %d %b %H:%M")
+    await update.effective_chat.send_message(summary.render(found["title"], when))
+
+
+async def channel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Link a channel (where the bot and the coach are admins) for post-session notes."""
+    if not await _admin_or_refuse(update, context, "link a channel"):
+        return
+    svc, chat = services(context), update.effective_chat
+    if await _team(update, svc) is None:
+        return
+    args = context.args or []
+    if args == ["off"]:
+        await svc.store.teams.update(chat.id, lambda doc: doc.update(channel=None))
+        await chat.send_message("Channel unlinked: no more post-session notes there.")
+        return
+    if len(args) != 1:
+        await chat.send_message(CHANNEL_USAGE)
+        return
+    target = await _channel_problem(update, context, args[0])
+    if isinstance(target, str):
+        await chat.send_message(f"{target}\n{CHANNEL_USAGE}")
+        return
+    linked = {"id": target.id, "title": target.title or args[0]}
+    await svc.store.teams.update(chat.id, lambda doc: doc.update(channel=linked))
+    await chat.send_message(
+        f"Linked “{linked['title']}”: after each session I'll post a short recovery note there "
+        "with a button to check in privately."
+    )
+
+
+async def _channel_problem(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, ref: str
+) -> Chat | str:
+    """The channel to link, or why it can't be linked."""
+    if _anonymous(update):
+        return "I can't check a channel for an anonymous admin; please send it as yourself."
+    bot = context.bot
+    try:
+        target = await bot.get_chat(int(ref) if ref.lstrip("-").isdigit() else ref)
+    except TelegramError:
+        return f"I can't find {ref}. Add me to the channel as an admin first."
+    if target.type != ChatType.CHANNEL:
+        return f"{ref} is not a channel."
+    if not await is_admin(bot, target.id, bot.id):
+        return "I'm not an admin of that channel yet: add me with the right to post."
+    if not await is_admin(bot, target.id, update.effective_user.id):
+        return "Only an admin of that channel can link it."
+    return target
+
+
+async def join_here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/join in the group: note the person for the roster and show the join button."""
+    svc = services(context)
+    found = await _team(update, svc)
+    if found is None:
+        return
+    user = update.effective_user
+    if not _anonymous(update) and str(user.id) not in found["members"]:
+        entry = {"name": user.first_name, "at": svc.clock.now().isoformat()}
+        await svc.store.teams.update(
+            found["id"], lambda doc: doc["invited"].setdefault(str(user.id), entry)
+        )
+    await update.effective_chat.send_message(
+        "Tap to join privately (you'll see what your coach sees before agreeing):",
+        reply_markup=bot_link_markup(context.bot, "Join the team", join_payload(found)),
+    )
+
+
+async def private_only(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Group-only commands sent in a private chat."""
+    await update.effective_chat.send_message(
+        "That command works in your team's group chat (add me there first). "
+        "Here, /roster shows your teams if you coach one."
+    )
+
+
+async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was removed from (or re-added to) a group: pause or resume its team."""
+    change = update.my_chat_member
+    svc = services(context)
+    if change is None or change.chat.type == ChatType.PRIVATE:
+        return
+    active = change.new_chat_member.status not in GONE
+    if await svc.store.teams.get(change.chat.id) is None:
+        if active and change.chat.type != ChatType.CHANNEL:
+            await change.chat.send_message(
+                "Thanks for adding me! 👋 A group admin can create the team with /team."
+            )
+        return
+    await svc.store.teams.update(change.chat.id, lambda doc: doc.update(active=active))
+    log.info("team %s %s", change.chat.id, "resumed" if active else "paused: bot removed")
+    if active:
+        svc.teams.wake(change.chat.id)

@@ -1,0 +1,143 @@
+"""Coaches' private views: /roster and per-athlete check-ins, only for athletes who share,
+and only while the coach is still an admin of the team's group."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from statistics import mean
+
+from telegram import Bot, Update
+from telegram.ext import ContextTypes
+
+from bot.parsing import zone
+from bot.services import Services, services
+from bot.storage.teams import Team
+from bot.teams import is_admin
+from handlers.common import answer_query, keyboard
+from rules.model import SESSION_LABELS, CheckIn, Kind
+
+VIEW = "cv"
+LATEST = 5
+TREND_DAYS = 7
+
+
+async def _coached_teams(bot: Bot, svc: Services, uid: int, team_ids: list[int]) -> list[Team]:
+    """The teams (among `team_ids`) the user coaches and still administers; drops lapsed ones."""
+    teams: list[Team] = []
+    for team_id in team_ids:
+        team = await svc.store.teams.get(team_id)
+        if not team or str(uid) not in team.get("coaches", {}):
+            continue
+        if await is_admin(bot, team_id, uid):
+            teams.append(team)
+        else:
+            await svc.store.teams.update(team_id, lambda doc: doc["coaches"].pop(str(uid), None))
+    return teams
+
+
+async def roster(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Who joined each of the coach's teams, who is active, who never opened a private chat."""
+    svc, uid = services(context), update.effective_user.id
+    candidates = [t["id"] for t in await svc.store.teams.all() if str(uid) in t.get("coaches", {})]
+    teams = await _coached_teams(context.bot, svc, uid, candidates)
+    if not teams:
+        await update.effective_chat.send_message(
+            "You don't coach a team I know of (or you're no longer an admin of its group). "
+            "In your team's group, an admin sends /team, then /coach."
+        )
+        return
+    for team in teams:
+        text, buttons = await _roster_text(svc, team)
+        await update.effective_chat.send_message(text, reply_markup=keyboard(buttons, columns=2))
+
+
+async def _roster_text(svc: Services, team: Team) -> tuple[str, list[tuple[str, str]]]:
+    """The roster message of one team and a view button per sharing athlete."""
+    lines = [f"👥 {team['title']}" + ("" if team.get("active") else " (paused: I was removed)")]
+    buttons: list[tuple[str, str]] = []
+    for key, member in sorted(team["members"].items(), key=lambda kv: kv[1]["name"] or ""):
+        profile = await svc.store.profile(int(key)) or {}
+        state = "active" if profile.get("active", True) else "inactive (blocked me)"
+        lines.append(f"• {member['name']}: joined {member['joined_at'][:10]}, {state}")
+        buttons.append((f"📈 {member['name']}", f"{VIEW}|{team['id']}|{key}"))
+    if not team["members"]:
+        lines.append("Nobody has joined yet: share the join button from /team.")
+    invited = [i["name"] for i in team.get("invited", {}).values()]
+    if invited:
+        lines.append(
+            "Asked to join but never opened a private chat with me (I can't message them "
+            f"until they do): {', '.join(invited)}"
+        )
+    return "\n".join(lines), buttons
+
+
+async def on_view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """One athlete's latest check-ins and trend, if they share and the coach is an admin."""
+    query = update.callback_query
+    svc, uid = services(context), update.effective_user.id
+    parts = (query.data or "").split("|")
+    valid = len(parts) == 3 and all(p.lstrip("-").isdigit() for p in parts[1:])
+    team_id, athlete = (int(parts[1]), int(parts[2])) if valid else (0, 0)
+    teams = await _coached_teams(context.bot, svc, uid, [team_id]) if valid else []
+    profile = await svc.store.profile(athlete) if teams else None
+    if not teams or str(athlete) not in teams[0]["members"] or not (profile or {}).get("consent"):
+        await answer_query(query, "Not available: that athlete doesn't share with you.", alert=True)
+        return
+    await answer_query(query)
+    team, name = teams[0], teams[0]["members"][str(athlete)]["name"]
+    history = [CheckIn.from_record(r) for r in await svc.store.checkins(athlete)]
+    tz_name = team.get("tz") or svc.settings.default_tz
+    await update.effective_chat.send_message(athlete_view(name, history, svc.clock.now(), tz_name))
+
+
+def athlete_view(name: str, history: list[CheckIn], now: datetime, tz_name: str) -> str:
+    """The coach's text about one athlete: latest check-ins, then a two-week trend."""
+    tz = zone(tz_name)
+    lines = [f"📈 {name}: latest check-ins ({tz_name})"]
+    for c in sorted(history, key=lambda c: c.created_at)[-LATEST:]:
+        lines.append(f"• {c.observed_at.astimezone(tz):%a %d %b %H:%M} · {_describe(c)}")
+    if len(lines) == 1:
+        lines.append("No check-ins yet.")
+    lines.append(_trend(history, now))
+    return "\n".join(lines)
+
+
+def _describe(c: CheckIn) -> str:
+    """One check-in in a line."""
+    if c.kind is Kind.FOLLOWUP:
+        parts = ["48 h follow-up"]
+    else:
+        parts = [SESSION_LABELS.get(c.session_type, "session") if c.session_type else "session"]
+        parts += [f"{c.duration_min} min"] if c.duration_min else []
+        parts += [f"RPE {c.rpe}"] if c.rpe is not None else []
+    parts += [f"legs {c.leg_heaviness}/10"] if c.leg_heaviness is not None else []
+    parts += [f"motivation {c.motivation}/5"] if c.motivation is not None else []
+    parts += ["joint pain"] if c.joint_pain else []
+    parts += ["twitching"] if c.muscle_twitching else []
+    parts += [f"slept {c.sleep_hours:g} h"] if c.sleep_hours is not None else []
+    parts += ["🚩 red flag"] if c.extra.get("red_flag") else []
+    return " · ".join(parts)
+
+
+def _trend(history: list[CheckIn], now: datetime) -> str:
+    """Average leg heaviness this week against the week before."""
+    week = timedelta(days=TREND_DAYS)
+
+    def average(start: datetime, end: datetime) -> float | None:
+        values = [
+            c.leg_heaviness
+            for c in history
+            if c.leg_heaviness is not None and start <= c.created_at < end
+        ]
+        return mean(values) if values else None
+
+    recent, before = average(now - week, now), average(now - 2 * week, now - week)
+    if recent is None:
+        return "Trend: no check-ins in the last 7 days."
+    if before is None:
+        return f"Trend: leg heaviness averages {recent:.1f}/10 over the last 7 days."
+    arrow = "↑" if recent > before + 0.5 else "↓" if recent < before - 0.5 else "→"
+    return (
+        f"Trend: leg heaviness {recent:.1f}/10 over the last 7 days "
+        f"{arrow} (the 7 days before: {before:.1f})."
+    )

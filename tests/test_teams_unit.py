@@ -1,0 +1,115 @@
+"""Unit tests: session parsing and occurrences (DST-safe), team summaries, team storage links."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.sessions import latest, next_end, occurrences, parse_session
+from bot.storage import Store
+from rules.model import CheckIn
+from rules.team import MIN_FOR_DETAILS, session_checkin, summarise
+
+BERLIN = ZoneInfo("Europe/Berlin")
+TODAY = date(2026, 3, 20)
+
+
+def test_parse_weekly_and_one_off() -> None:
+    """Days, a date, a time and minutes; words and case are forgiving."""
+    assert parse_session(["Mon,wed", "18:00", "90"], TODAY) == {
+        "start": "18:00",
+        "duration": 90,
+        "kind": "weekly",
+        "days": [0, 2],
+    }
+    assert parse_session(["2026-12-01", "6:30", "60"], TODAY)["date"] == "2026-12-01"
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["mon", "18:00"], "three parts"),
+        (["funday", "18:00", "90"], "neither a date"),
+        (["mon", "18:77", "90"], "not a time"),
+        (["mon", "18:00", "5"], "between 10 and 600"),
+        (["mon", "18:00", "ninety"], "between 10 and 600"),
+        (["2026-01-01", "18:00", "60"], "in the past"),
+    ],
+)
+def test_parse_rejects_with_reason(args: list[str], reason: str) -> None:
+    """Every malformed argument list says what is wrong."""
+    with pytest.raises(ValueError, match=reason):
+        parse_session(args, TODAY)
+
+
+def test_weekly_occurrences_keep_local_time_across_dst() -> None:
+    """A Monday 18:00 Berlin session ends at 18:00 local before and after the March switch."""
+    session = {"id": "s", "kind": "weekly", "days": [0], "start": "17:00", "duration": 60}
+    after = datetime(2026, 3, 20, tzinfo=UTC)
+    found = list(occurrences(session, BERLIN, after, after + timedelta(days=14)))
+    assert [o.end.astimezone(BERLIN).strftime("%a %d %H:%M") for o in found] == [
+        "Mon 23 18:00",
+        "Mon 30 18:00",
+    ]
+    assert [o.end.hour for o in found] == [17, 16]  # UTC shifts by the DST hour
+    assert next_end(session, BERLIN, found[0].end) == found[1].end
+    assert latest([session], BERLIN, found[1].end + timedelta(hours=1)) == found[1]
+
+
+def test_one_off_occurs_once() -> None:
+    """A one-off session ends once; afterwards there is no next end."""
+    session = {"id": "o", "kind": "once", "date": "2026-03-21", "start": "10:00", "duration": 30}
+    end = datetime(2026, 3, 21, 9, 30, tzinfo=UTC)
+    assert next_end(session, BERLIN, end - timedelta(days=1)) == end
+    assert next_end(session, BERLIN, end) is None
+
+
+def _checkin(heaviness: int, rpe: int, finished: datetime) -> CheckIn:
+    """A minimal stored check-in."""
+    return CheckIn(created_at=finished, finished_at=finished, leg_heaviness=heaviness, rpe=rpe)
+
+
+def test_summary_bands_and_hides_details_for_few_check_ins() -> None:
+    """Distributions only from MIN_FOR_DETAILS check-ins on; never names or raw answers."""
+    at = datetime(2026, 3, 20, 18, tzinfo=UTC)
+    few = summarise(10, [_checkin(9, 8, at)], red_flags=1).render("Harriers", "Fri 20 Mar")
+    assert "Checked in: 1 of 10" in few
+    assert "red flag" not in few
+    assert "9" not in few.replace("Checked in: 1 of 10", "")
+    many = [_checkin(h, r, at) for h, r in ((1, 2), (5, 5), (9, 8))][:MIN_FOR_DETAILS]
+    text = summarise(4, many, red_flags=1).render("Harriers", "Fri 20 Mar")
+    assert "0–3: 1 · 4–6: 1 · 7–10: 1" in text
+    assert "red flags: 1 (coaches were alerted privately)" in text
+
+
+def test_session_checkin_picks_latest_after_start() -> None:
+    """Check-ins finishing before the session began don't count for it."""
+    start = datetime(2026, 3, 20, 17, tzinfo=UTC)
+    before, first, second = (_checkin(3, 3, start + timedelta(hours=h)) for h in (-2, 1, 2))
+    assert session_checkin([before], start) is None
+    assert session_checkin([before, second, first], start) == second
+
+
+async def test_leave_and_forget_remove_team_links(tmp_path: Path) -> None:
+    """Leaving cancels that team's prompts; /forget drops the athlete from every team file."""
+    store = Store(tmp_path)
+    store.prepare()
+    for team_id in (-1, -2):
+        await store.teams.update(team_id, lambda doc, t=team_id: doc.update(id=t, members={}))
+    await store.update_profile(7, {"consent": True})
+    for team_id in (-1, -2):
+        assert await store.join_team(7, team_id, {"name": "Ana", "joined_at": "x"})
+    assert not await store.join_team(7, -1, {"name": "Ana", "joined_at": "y"})
+    assert set((await store.profile(7))["teams"]) == {"-1", "-2"}
+    prompt = {"id": "p1", "team_id": -2, "status": "pending", "kind": "team_prompt"}
+    await store.add_reminders(7, [prompt])
+    assert await store.leave_team(7, -2)
+    assert not await store.leave_team(7, -2)
+    assert [r["status"] for r in await store.reminders(7)] == ["cancelled"]
+    await store.forget(7)
+    assert [(await store.teams.get(t))["members"] for t in (-1, -2)] == [{}, {}]
+    assert {t["id"] for t in store.teams.scan()} == {-1, -2}
+    assert await store.profile(7) is None
