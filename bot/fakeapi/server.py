@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.fakeapi.errors import ApiError
 from bot.fakeapi.methods import METHODS
+from bot.fakeapi.ratelimit import FloodLimits
 from bot.fakeapi.state import Upload, World
 from bot.fakeapi.users import FakeGroup, FakeUser
 
@@ -62,9 +63,20 @@ async def read_params(request: web.Request) -> dict[str, Any]:
 class FakeBotAPI:
     """A fake Telegram Bot API server on 127.0.0.1 with scripted users."""
 
-    def __init__(self, token: str | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Configure the server; token=None accepts any well-formed token."""
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        flood_limits: FloodLimits | None = None,
+    ) -> None:
+        """Configure the server; token=None accepts any well-formed token.
+
+        With `flood_limits`, message-sending calls beyond Telegram's rates get 429 retry_after.
+        """
         self.token = token
+        self.flood_limits = flood_limits
         self.host = host
         self.port = port
         self.world = World(token)
@@ -211,6 +223,8 @@ class FakeBotAPI:
             if name is None or handler is None:
                 raise ApiError(404, "Not Found")
             self._raise_fault(name)
+            if self.flood_limits is not None:
+                self.flood_limits.check(name, params.get("chat_id"))
             result = await handler(self.world, params)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.status)
