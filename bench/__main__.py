@@ -7,12 +7,16 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import e2e
+from bench import broadcast, e2e, memory, reminders, storage
 from bench.config import FULL, QUICK, Sizes
 from bench.table import Row, render
 
 MEASURES: dict[str, Callable[[Sizes], list[Row]]] = {
     "e2e": e2e.measure,
+    "storage": storage.measure,
+    "reminders": reminders.measure,
+    "broadcast": broadcast.measure,
+    "memory": memory.measure,
 }
 
 

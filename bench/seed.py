@@ -32,7 +32,7 @@ def profile(now: datetime) -> dict[str, Any]:
 
 def checkin(uid: int, n: int, now: datetime) -> dict[str, Any]:
     """A realistic stored check-in record."""
-    finished = now - timedelta(days=n, hours=1)
+    finished = now - timedelta(days=n % 3650, hours=1)
     return CheckIn(
         created_at=finished + timedelta(minutes=20),
         leg_heaviness=random.randint(0, 10),
