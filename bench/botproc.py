@@ -97,8 +97,10 @@ async def run_broadcast(uids: list[int]) -> None:
     async with app:
         start = time.perf_counter()
         results = await asyncio.gather(
-            *(app.bot.send_message(uid, "Team session at 18:00 today: check in after!")
-              for uid in uids),
+            *(
+                app.bot.send_message(uid, "Team session at 18:00 today: check in after!")
+                for uid in uids
+            ),
             return_exceptions=True,
         )
         seconds = time.perf_counter() - start

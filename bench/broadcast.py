@@ -1,4 +1,4 @@
-"""Measure 4: one message to each of 1,000 athletes through the app's bot under Telegram's limits."""
+"""Measure 4: one message to each of 1,000 athletes via the app's bot under Telegram's limits."""
 
 from __future__ import annotations
 
@@ -28,8 +28,18 @@ def measure(sizes: Sizes) -> list[Row]:
         raise RuntimeError(f"broadcast: {len(done['failed'])}+ sends failed: {done['failed']}")
     n = f"{len(uids):,}"
     return [
-        Row(f"broadcast to {n} athletes, 30/s + 1/s per chat enforced", "msg/s",
-            done["sent"] / done["seconds"], TELEGRAM_RATE, Target("≥", 27)),
-        Row(f"429 Too Many Requests during the broadcast to {n}", "", stats["rejected_429"],
-            None, Target("≤", 0)),
+        Row(
+            f"broadcast to {n} athletes, 30/s + 1/s per chat enforced",
+            "msg/s",
+            done["sent"] / done["seconds"],
+            TELEGRAM_RATE,
+            Target("≥", 27),
+        ),
+        Row(
+            f"429 Too Many Requests during the broadcast to {n}",
+            "",
+            stats["rejected_429"],
+            None,
+            Target("≤", 0),
+        ),
     ]

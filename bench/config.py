@@ -18,6 +18,7 @@ class Sizes:
     pending_reminders: int
     reminder_athletes: int
     due_together: int
+    due_lead_s: float
     broadcast_athletes: int
     memory_athletes: int
 
@@ -32,6 +33,7 @@ FULL = Sizes(
     pending_reminders=50_000,
     reminder_athletes=10_000,
     due_together=1000,
+    due_lead_s=6.0,
     broadcast_athletes=1000,
     memory_athletes=10_000,
 )
@@ -46,6 +48,7 @@ QUICK = Sizes(
     pending_reminders=500,
     reminder_athletes=100,
     due_together=20,
+    due_lead_s=3.0,
     broadcast_athletes=40,
     memory_athletes=200,
 )

@@ -85,8 +85,13 @@ class Athletes:
         )
         seconds = time.perf_counter() - start
         errors = [repr(r) for r in results if isinstance(r, BaseException)]
-        return {"updates": len(latencies), "seconds": seconds, "latencies": latencies,
-                "errors": errors[:3], "failed": len(errors)}
+        return {
+            "updates": len(latencies),
+            "seconds": seconds,
+            "latencies": latencies,
+            "errors": errors[:3],
+            "failed": len(errors),
+        }
 
 
 async def serve(flood_limits: bool) -> None:
@@ -111,11 +116,13 @@ async def serve(flood_limits: bool) -> None:
                 case "arrivals":
                     _say({"arrivals": replies.arrivals})
                 case "stats":
-                    _say({
-                        "accepted": limits.accepted if limits else None,
-                        "rejected_429": limits.rejected if limits else 0,
-                        "calls": Counter(name for name, _ in api.calls),
-                    })
+                    _say(
+                        {
+                            "accepted": limits.accepted if limits else None,
+                            "rejected_429": limits.rejected if limits else 0,
+                            "calls": Counter(name for name, _ in api.calls),
+                        }
+                    )
 
 
 def _say(payload: dict[str, Any]) -> None:

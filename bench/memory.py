@@ -29,8 +29,17 @@ def measure(sizes: Sizes) -> list[Row]:
     empty, full = _rss(0), _rss(sizes.memory_athletes)
     per = (full["rss_touched_kib"] - empty["rss_touched_kib"]) / sizes.memory_athletes
     return [
-        Row(f"RSS per stored athlete, {sizes.memory_athletes:,} athletes", "KiB", per, None,
-            Target("≤", 10)),
-        Row("RSS of the bot: empty store → all athletes read", "MiB",
-            full["rss_touched_kib"] / 1024, empty["rss_touched_kib"] / 1024),
+        Row(
+            f"RSS per stored athlete, {sizes.memory_athletes:,} athletes",
+            "KiB",
+            per,
+            None,
+            Target("≤", 10),
+        ),
+        Row(
+            "RSS of the bot: empty store → all athletes read",
+            "MiB",
+            full["rss_touched_kib"] / 1024,
+            empty["rss_touched_kib"] / 1024,
+        ),
     ]

@@ -15,7 +15,6 @@ from bench.table import Row, Target, percentile
 from bot.config import Settings
 
 FIRST_UID = 30_000_000
-LEAD_S = 6.0  # due this long after seeding: enough for the bot to start
 
 
 def paced_slots(dues: list[float], rate: float) -> list[float]:
@@ -40,7 +39,7 @@ def measure(sizes: Sizes) -> list[Row]:
     per_athlete = sizes.pending_reminders // athletes
     uids = list(range(FIRST_UID, FIRST_UID + athletes))
     due_uids = uids[: sizes.due_together]
-    second = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=LEAD_S)
+    second = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=sizes.due_lead_s)
     due = {uid: second + timedelta(seconds=random.random()) for uid in due_uids}
     rate = Settings.model_fields["send_rate"].default
     with tempfile.TemporaryDirectory(prefix="bench-reminders-") as tmp:
@@ -65,12 +64,26 @@ def measure(sizes: Sizes) -> list[Row]:
     n = f"{facts['pending']:,}"
     k = f"{len(due_uids):,}"
     return [
-        Row(f"restore {n} pending reminders at start-up", "s", facts["restore_s"], None,
-            Target("≤", 3)),
+        Row(
+            f"restore {n} pending reminders at start-up",
+            "s",
+            facts["restore_s"],
+            None,
+            Target("≤", 3),
+        ),
         Row(f"memory of the restored index, {n} pending", "MiB", memory_mib),
         Row(f"lateness p50 beyond pacing, {k} due in 1 s", "s", percentile(beyond_pacing, 50)),
-        Row(f"lateness p99 beyond pacing, {k} due in 1 s", "s", percentile(beyond_pacing, 99),
-            None, Target("≤", 1)),
-        Row(f"lateness p99 incl. {rate:g}/s pacing, {k} due", "s", percentile(late, 99),
-            slots[int(0.99 * (len(slots) - 1))] - min(d.timestamp() for d in due.values())),
+        Row(
+            f"lateness p99 beyond pacing, {k} due in 1 s",
+            "s",
+            percentile(beyond_pacing, 99),
+            None,
+            Target("≤", 1),
+        ),
+        Row(
+            f"lateness p99 incl. {rate:g}/s pacing, {k} due",
+            "s",
+            percentile(late, 99),
+            slots[int(0.99 * (len(slots) - 1))] - min(d.timestamp() for d in due.values()),
+        ),
     ]

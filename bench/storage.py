@@ -50,7 +50,9 @@ class LagProbe:
         self._task.cancel()
 
 
-async def _timed(write: Callable[[int], Awaitable[None]], samples: int) -> tuple[list[float], list[float]]:
+async def _timed(
+    write: Callable[[int], Awaitable[None]], samples: int
+) -> tuple[list[float], list[float]]:
     """Latencies of `samples` writes (one at a time) and the loop lag seen meanwhile."""
     times: list[float] = []
     with LagProbe() as probe:
@@ -76,9 +78,12 @@ async def _store_run(root: Path, total: int, sizes: Sizes) -> tuple[list[float],
     store = Store(root)
     store.prepare()
 
+    now = datetime.now(UTC)
+    picks = [random.choice(uids) for _ in range(sizes.store_samples)]
+    records = [checkin(uid, 1000 + n, now) for n, uid in enumerate(picks)]
+
     async def write(n: int) -> None:
-        uid = random.choice(uids)
-        await store.save_checkin(uid, checkin(uid, 1000 + n, datetime.now(UTC)), [])
+        await store.save_checkin(picks[n], records[n], [])
 
     return await _timed(write, sizes.store_samples)
 
@@ -90,8 +95,10 @@ async def _tinydb_run(root: Path, total: int, samples: int) -> tuple[list[float]
     path.write_text(json.dumps({CHECKINS: rows}))
     table = TinyDB(path).table(CHECKINS)
 
+    records = [checkin(FIRST_UID, 10_000_000 + n, datetime.now(UTC)) for n in range(samples)]
+
     async def write(n: int) -> None:
-        table.insert(checkin(FIRST_UID, 10_000_000 + n, datetime.now(UTC)))
+        table.insert(records[n])
 
     return await _timed(write, samples)
 
@@ -102,9 +109,10 @@ def measure(sizes: Sizes) -> list[Row]:
     p50: dict[str, dict[int, float]] = {"store": {}, "tinydb": {}}
     lag: dict[str, float] = {}
     for total in sizes.store_sizes:
-        with tempfile.TemporaryDirectory(prefix="bench-store-") as a, tempfile.TemporaryDirectory(
-            prefix="bench-tinydb-"
-        ) as b:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-store-") as a,
+            tempfile.TemporaryDirectory(prefix="bench-tinydb-") as b,
+        ):
             ours, our_lag = asyncio.run(_store_run(Path(a), total, sizes))
             plain, plain_lag = asyncio.run(
                 _tinydb_run(Path(b), total, sizes.baseline_samples[total])
