@@ -13,10 +13,12 @@ from telegram.ext import AIORateLimiter, Application, Defaults
 import handlers
 from bot.clock import Clock
 from bot.config import Settings
+from bot.http import BoundedHTTPXRequest
 from bot.reminders import Reminders
 from bot.services import KEY, Services
 from bot.storage import Store
 from bot.teams import TeamScheduler
+from bot.updates import PerUserUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,14 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         Application.builder()
         .token(settings.token.get_secret_value())
         .defaults(Defaults(tzinfo=UTC))
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(on_startup)
+        .concurrent_updates(PerUserUpdateProcessor())
+        .request(BoundedHTTPXRequest())
     )
+    if settings.send_rate:
+        builder = builder.rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=3)
+        )
     if settings.api_url:
         builder = builder.base_url(settings.api_url).base_file_url(
             settings.api_url.replace("/bot", "/file/bot", 1)

@@ -29,7 +29,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     default_tz: str = "UTC"
     log_level: str = "INFO"
-    tick_seconds: float = Field(1.0, gt=0, le=60, description="How often due reminders are sent")
+    tick_seconds: float = Field(0.25, gt=0, le=60, description="How often due reminders are sent")
+    send_rate: float = Field(
+        28.0, ge=0, le=30, description="Messages/s the bot allows itself overall; 0: no pacing"
+    )
 
     @field_validator("token")
     @classmethod

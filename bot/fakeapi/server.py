@@ -63,7 +63,13 @@ async def read_params(request: web.Request) -> dict[str, Any]:
 class FakeBotAPI:
     """A fake Telegram Bot API server on 127.0.0.1 with scripted users."""
 
-    def __init__(self, token: str | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         """Configure the server; token=None accepts any well-formed token."""
         self.token = token
         self.host = host

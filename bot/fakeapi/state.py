@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,6 +169,8 @@ class World:
         self.closed = False
         self.updates_signal = Signal()
         self.events_signal = Signal()
+        # Called with every bot output event (e.g. benchmarks timing replies per chat).
+        self.listeners: list[Callable[[BotEvent], None]] = []
         self._queue: list[QueuedUpdate] = []
         self._last_update_id = 0
         self._ids = itertools.count(1)
@@ -208,6 +211,8 @@ class World:
     def record(self, event: BotEvent) -> None:
         """Append a bot output event to its chat and wake expecting users."""
         self.chat(event.chat_id).events.append(event)
+        for listener in self.listeners:
+            listener(event)
         self.events_signal.notify()
 
     def add_bot_message(self, chat_id: int, fields: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,96 @@
+"""Fast seeding of a data folder in the Store's on-disk layout (one TinyDB file per athlete)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.reminders import record_for
+from bot.storage.store import CHECKINS, PROFILE, PROFILE_ID, REMINDERS
+from rules.model import CheckIn, SessionType
+from rules.reminders import ReminderPlan
+
+FAR = timedelta(days=30)
+
+
+def profile(now: datetime) -> dict[str, Any]:
+    """The profile an onboarded athlete has."""
+    stamp = now.isoformat()
+    return {
+        "consent": True,
+        "consent_at": stamp,
+        "tz": "Europe/Berlin",
+        "bedtime": "22:30",
+        "active": True,
+        "created_at": stamp,
+    }
+
+
+def checkin(uid: int, n: int, now: datetime) -> dict[str, Any]:
+    """A realistic stored check-in record."""
+    finished = now - timedelta(days=n % 3650, hours=1)
+    return CheckIn(
+        created_at=finished + timedelta(minutes=20),
+        leg_heaviness=random.randint(0, 10),
+        finished_at=finished,
+        session_type=random.choice(list(SessionType)),
+        duration_min=random.choice([30, 45, 60, 90]),
+        rpe=random.randint(1, 10),
+        motivation=random.randint(1, 5),
+        breathing_elevated=random.random() < 0.3,
+        joint_pain=False,
+        muscle_twitching=False,
+        sleep_hours=7.0,
+        id=f"c{uid}x{n}",
+        update_id=uid * 1000 + n,
+    ).to_record()
+
+
+def reminder(uid: int, n: int, due: datetime) -> dict[str, Any]:
+    """A pending reminder record due at `due` (useful for a day after)."""
+    plan = ReminderPlan("bedtime", due, due + timedelta(days=1), "Wind down: bed in 30 minutes.")
+    return record_for(plan, uid, f"c{uid}x0", f"r{uid}x{n}")
+
+
+def athlete_doc(
+    uid: int, checkins: int, reminders: Iterable[datetime], now: datetime
+) -> dict[str, Any]:
+    """One athlete's whole file content."""
+    return {
+        PROFILE: {str(PROFILE_ID): profile(now)},
+        CHECKINS: {str(i + 1): checkin(uid, i, now) for i in range(checkins)},
+        REMINDERS: {str(i + 1): reminder(uid, i, due) for i, due in enumerate(reminders)},
+    }
+
+
+def seed_athletes(
+    data_dir: Path,
+    uids: Iterable[int],
+    *,
+    checkins: int = 1,
+    reminders: int = 0,
+    due_soon: dict[int, datetime] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Write athlete files (no fsync: this is set-up, not the measured path); returns the count.
+
+    Each athlete gets `reminders` pending reminders due in a month, except that athletes in
+    `due_soon` have their first one due at the given time instead.
+    """
+    now = now or datetime.now(UTC)
+    folder = data_dir / "athletes"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    due_soon = due_soon or {}
+    count = 0
+    for uid in uids:
+        dues = [now + FAR + timedelta(minutes=i) for i in range(reminders)]
+        if uid in due_soon and dues:
+            dues[0] = due_soon[uid]
+        doc = athlete_doc(uid, checkins, dues, now)
+        (folder / f"{uid}.json").write_text(json.dumps(doc, separators=(",", ":")))
+        count += 1
+    return count
