@@ -1,52 +1,74 @@
-"""Command line: `python -m bot` runs the bot (long polling); `python -m bot sandbox` tries it."""
+"""Command line: `python -m bot` runs the bot (long polling, or a webhook when BOT_WEBHOOK_URL is
+set); `python -m bot sandbox` tries it; `python -m bot restore FILE` brings back a file's last
+good copy."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from telegram import Update
 
 from bot.config import ConfigError, load_settings
 from bot.logsetup import configure_logging
 from bot.storage import CorruptDataError
-
-RECOVERY_HINT = (
-    "; move it aside (the bot will then start without it) or restore it from your backup"
-)
+from bot.storage.recover import recovery_hint, restore
 
 
-def run_polling() -> None:
-    """Run the bot against Telegram (or BOT_API_URL) with long polling until Ctrl+C."""
+def run_bot(_file: Path | None) -> None:
+    """Run the bot against Telegram (or BOT_API_URL) until Ctrl+C / SIGTERM."""
     from bot.app import build_application
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.token.get_secret_value())
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    if settings.webhook_url and settings.webhook_secret:  # Settings demand both or neither
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
 
 
-def run_sandbox() -> None:
+def run_sandbox(_file: Path | None) -> None:
     """Chat with the bot in this terminal through the built-in fake Bot API."""
     from bot.sandbox import main
 
     main()
 
 
+def run_restore(file: Path | None) -> None:
+    """Put the last good copy of an athlete's data file back, keeping the broken one aside."""
+    if file is None:
+        raise ConfigError("restore needs the data file named in the start-up error")
+    aside = restore(file, datetime.now(UTC))
+    print(f"restored {file} from its previous version; the broken file is kept as {aside.name}")
+
+
+COMMANDS = {"run": run_bot, "sandbox": run_sandbox, "restore": run_restore}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command, run it, and turn start-up problems into one clear line."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("mode", nargs="?", choices=["polling", "sandbox"], default="polling")
+    parser.add_argument("mode", nargs="?", choices=list(COMMANDS), default="run")
+    parser.add_argument("file", nargs="?", type=Path, help="for restore: the data file")
     args = parser.parse_args(argv)
-    commands: dict[str, Callable[[], None]] = {"polling": run_polling, "sandbox": run_sandbox}
     try:
-        commands[args.mode]()
+        COMMANDS[args.mode](args.file)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except CorruptDataError as exc:
-        print(f"error: {exc}{RECOVERY_HINT}", file=sys.stderr)
+        print(f"error: {exc}{recovery_hint(exc.path)}", file=sys.stderr)
         return 3
     except OSError as exc:
         print(f"error: data dir problem: {exc.strerror}: {exc.filename}", file=sys.stderr)

@@ -11,7 +11,8 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, Defaults
 
 import handlers
-from bot.clock import Clock
+from bot import flood
+from bot.clock import Clock, make_clock
 from bot.config import Settings
 from bot.http import BoundedHTTPXRequest
 from bot.reminders import Reminders
@@ -27,7 +28,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     """The fully wired Application; reads every data file first (OSError, CorruptDataError)."""
     store = Store(settings.data_dir)
     store.prepare()
-    clock = clock or Clock()
+    clock = clock or make_clock(settings.clock_offset_file)
     reminders = Reminders(store, clock)
     reminders.load(store.scan())
     teams = TeamScheduler(store, clock, reminders, settings.default_tz)
@@ -38,7 +39,13 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         .defaults(Defaults(tzinfo=UTC))
         .post_init(on_startup)
         .concurrent_updates(PerUserUpdateProcessor())
-        .request(BoundedHTTPXRequest())
+        .request(
+            BoundedHTTPXRequest(
+                connect_timeout=settings.request_timeout,
+                read_timeout=settings.request_timeout,
+                write_timeout=settings.request_timeout,
+            )
+        )
     )
     if settings.send_rate:
         builder = builder.rate_limiter(
@@ -50,6 +57,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         )
     app = builder.build()
     app.bot_data[KEY] = Services(settings, store, clock, reminders, teams)
+    flood.install(app, settings.flood_max_updates, settings.flood_window_seconds)
     handlers.register(app)
     return app
 

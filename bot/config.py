@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.parsing import zone
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class ConfigError(Exception):
@@ -33,6 +34,18 @@ class Settings(BaseSettings):
     send_rate: float = Field(
         28.0, ge=0, le=30, description="Messages/s the bot allows itself overall; 0: no pacing"
     )
+    request_timeout: float = Field(10.0, gt=0, description="Seconds before an API call has failed")
+    flood_max_updates: int = Field(20, ge=1, description="Updates one user may send per window")
+    flood_window_seconds: float = Field(10.0, gt=0, description="The flood limit's sliding window")
+    webhook_url: str | None = Field(None, description="Public HTTPS URL; set = webhook mode")
+    webhook_secret: SecretStr | None = Field(
+        None, description="X-Telegram-Bot-Api-Secret-Token value (1-256 of A-Z a-z 0-9 _ -)"
+    )
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    clock_offset_file: Path | None = Field(
+        None, description="Testing only: a file holding seconds added to the clock"
+    )
 
     @field_validator("token")
     @classmethod
@@ -43,6 +56,21 @@ class Settings(BaseSettings):
                 "does not look like a bot token (expected digits:secret from @BotFather)"
             )
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as secret token."""
+        if value is not None and not SECRET_PATTERN.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        """Webhook mode without a secret would accept forged updates from anyone."""
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("BOT_WEBHOOK_SECRET is required when BOT_WEBHOOK_URL is set")
+        return self
 
     @field_validator("default_tz")
     @classmethod
@@ -68,6 +96,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "BOT_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        if not first["loc"]:  # a cross-field check: its message names the variables itself
+            raise ConfigError(str(first["msg"]).removeprefix("Value error, ")) from None
         if first["type"] == "missing":
             raise ConfigError(f"{name} is not set (get a token from @BotFather)") from None
         reason = str(first["msg"]).removeprefix("Value error, ")

@@ -47,7 +47,11 @@ FIELDS: dict[str, str] = {
     "reminders[].id": "reminder id",
     "reminders[].user_id": "your Telegram user id (whom to send it to)",
     "reminders[].checkin_id": "the check-in it belongs to (null for the morning check-in)",
-    "reminders[].kind": "nutrition_open, nutrition_last_call, bedtime, followup or readiness",
+    "reminders[].kind": (
+        "nutrition_open, nutrition_last_call, bedtime, followup, readiness, or reply (the "
+        "guidance sent right after a check-in, kept until Telegram accepted it)"
+    ),
+    "reminders[].ate_button": "reply only: whether it carried the Already ate button",
     "reminders[].due_at": "when it is (or was) to be sent (UTC)",
     "reminders[].expires_at": "after this it is no longer useful and is never sent",
     "reminders[].text": "the message",

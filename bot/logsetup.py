@@ -28,7 +28,7 @@ class RedactFilter(logging.Filter):
 
 
 def configure_logging(level: str, token: str) -> None:
-    """Log to stderr at `level`, masking the token; keep HTTP client request logs quiet."""
+    """Log to stderr at `level`, masking the token; keep HTTP and wire-level logs quiet."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactFilter([token]))
@@ -37,3 +37,6 @@ def configure_logging(level: str, token: str) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # PTB's DEBUG lines carry whole API payloads (athletes' answers): never below INFO.
+    for wire in ("telegram", "tornado"):
+        logging.getLogger(wire).setLevel(max(logging.INFO, root.level))

@@ -66,6 +66,10 @@ async def send_once(
     return Delivery("sent")
 
 
+REPLY = "reply"
+REPLY_TTL = timedelta(hours=12)  # a check-in's guidance is still worth sending this late
+
+
 def record_for(
     plan: ReminderPlan, user_id: int, checkin_id: str | None, reminder_id: str
 ) -> dict[str, Any]:
@@ -82,9 +86,34 @@ def record_for(
     }
 
 
+def reply_record(
+    user_id: int, checkin_id: str, text: str, now: datetime, *, ate_button: bool, reminder_id: str
+) -> dict[str, Any]:
+    """The guidance reply to a check-in as an outbox record, stored with the check-in itself so
+    it is sent (and retried) by the dispatcher even if the first attempt or the process fails."""
+    return {
+        "id": reminder_id,
+        "user_id": user_id,
+        "checkin_id": checkin_id,
+        "kind": REPLY,
+        "due_at": now.isoformat(),
+        "expires_at": (now + REPLY_TTL).isoformat(),
+        "text": text,
+        "status": "pending",
+        "ate_button": ate_button,
+    }
+
+
 def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup:
     """The one-tap buttons a reminder carries: its action (if any) and a 15-minute snooze."""
     cid = record.get("checkin_id") or ""
+    if record["kind"] == REPLY:  # the guidance itself: no snooze
+        reply = [("Why?", callbacks.item("why", cid))]
+        if record.get("ate_button"):
+            reply.append(("✅ Already ate", callbacks.item("ate", cid)))
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=data) for label, data in reply]]
+        )
     buttons = []
     if record["kind"] in TEAM_PROMPT_KINDS:
         buttons.append(("✅ Check in", callbacks.item(callbacks.TEAM_CHECKIN, record["id"])))
@@ -141,6 +170,8 @@ class Reminders:
         self._heap: list[tuple[datetime, int, int, str]] = []
         self._seq = itertools.count()
         self._in_flight: set[str] = set()
+        # Sent, but the "sent" mark could not be written yet: never send these again.
+        self._delivered: set[str] = set()
         self._limit = asyncio.Semaphore(MAX_PARALLEL_SENDS)
 
     def load(self, pending: list[PendingReminder]) -> None:
@@ -183,6 +214,13 @@ class Reminders:
                 self._deliver(context.bot, user_id, reminder_id), name=f"reminder:{reminder_id}"
             )
 
+    async def send_now(self, bot: Bot, user_id: int, record: dict[str, Any]) -> None:
+        """Deliver a just-stored record right away (retried by the tick if that fails)."""
+        if record["id"] in self._in_flight:
+            return
+        self._in_flight.add(record["id"])
+        await self._deliver(bot, user_id, record["id"])
+
     async def _deliver(self, bot: Bot, user_id: int, reminder_id: str) -> None:
         """Send one reminder if it is still pending and useful; record the outcome."""
         try:
@@ -198,8 +236,12 @@ class Reminders:
         """The delivery steps for one reminder."""
         record = await self.store.reminder(user_id, reminder_id)
         if record is None or record.get("status") != "pending":
+            self._delivered.discard(reminder_id)
             return
         now = self.clock.now()
+        if reminder_id in self._delivered:
+            await self._mark_sent(user_id, record)
+            return
         if datetime.fromisoformat(record["due_at"]) > now:
             return  # moved later (settings, snooze): its newer heap entry will deliver it
         if not reminder_still_useful(datetime.fromisoformat(record["expires_at"]), now):
@@ -220,7 +262,13 @@ class Reminders:
         elif outcome.status == "rejected":
             await self._settle(user_id, record, "dropped", now, reason="rejected")
         else:
-            await self._settle(user_id, record, "sent", self.clock.now())
+            self._delivered.add(reminder_id)
+            await self._mark_sent(user_id, record)
+
+    async def _mark_sent(self, user_id: int, record: dict[str, Any]) -> None:
+        """Record a delivered reminder as sent (StorageWriteError leaves it for a retry)."""
+        await self._settle(user_id, record, "sent", self.clock.now())
+        self._delivered.discard(record["id"])
 
     async def _checked_in(self, user_id: int, since: datetime) -> bool:
         """Whether the athlete already checked in for a session that began at `since`."""

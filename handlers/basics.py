@@ -6,6 +6,7 @@ import logging
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import callbacks
@@ -162,12 +163,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             "⚠️ I couldn't save that just now (a storage problem on my side). Your earlier "
             "answers are safe. Please send your last answer again in a minute."
         )
+    elif isinstance(error, NetworkError | Forbidden | RetryAfter):  # Telegram-side trouble
+        log.warning("update %s: Telegram call failed: %s", update_id, error)
+        reply = "Sorry, I lost the connection for a moment. Please send that again."
     else:
         log.error("update %s failed", update_id, exc_info=error)
         reply = "Sorry, something went wrong on my side. Your saved data is safe; please try again."
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    if update.callback_query:
-        await answer_query(update.callback_query)
-    if update.effective_chat.type == ChatType.PRIVATE:
-        await update.effective_chat.send_message(reply)
+    try:
+        if update.callback_query:
+            await answer_query(update.callback_query)
+        if update.effective_chat.type == ChatType.PRIVATE:
+            await update.effective_chat.send_message(reply)
+    except TelegramError as exc:  # Telegram is still failing: the athlete will simply retry
+        log.warning("update %s: could not tell the user either: %s", update_id, exc)

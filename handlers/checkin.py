@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.flows import CHECKIN, FOLLOWUP
-from bot.reminders import NUTRITION_KINDS, record_for
+from bot.reminders import NUTRITION_KINDS, record_for, reply_record
 from bot.services import Services, services
 from handlers.common import (
     DRAFT,
@@ -18,7 +18,6 @@ from handlers.common import (
     athlete_bedtime,
     athlete_zone,
     drop_buttons,
-    keyboard,
     new_id,
 )
 from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
@@ -97,14 +96,13 @@ async def _finish(
     plans = [plan for plan in plans if plan.due_at > now]  # what is due now, the reply says
     records = [record_for(plan, uid, model.id, new_id()) for plan in plans]
     record = model.to_record() | model.extra | ({"red_flag": True} if advice.red_flag else {})
-    if not await svc.store.save_checkin(uid, record, records, clear_state=DRAFT):
+    ate = any(r["kind"] in NUTRITION_KINDS for r in records)
+    reply = reply_record(uid, model.id, advice.render(), now, ate_button=ate, reminder_id=new_id())
+    if not await svc.store.save_checkin(uid, record, [*records, reply], clear_state=DRAFT):
         return
     for reminder in records:
         svc.reminders.track(uid, reminder)
-    buttons = [("Why?", callbacks.item(callbacks.WHY, model.id))]
-    if any(r["kind"] in NUTRITION_KINDS for r in records):
-        buttons.append(("✅ Already ate", callbacks.item(callbacks.ATE, model.id)))
-    await update.effective_chat.send_message(advice.render(), reply_markup=keyboard(buttons))
+    await svc.reminders.send_now(context.bot, uid, reply)
     if advice.red_flag:
         await svc.teams.red_flag(uid, model.id)
 

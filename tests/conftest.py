@@ -47,7 +47,11 @@ def bot_factory(api: FakeBotAPI, data_dir: Path, clock: Clock) -> BotFactory:
     @asynccontextmanager
     async def start() -> AsyncIterator[Application]:
         settings = load_settings(
-            token=TOKEN, api_url=api.base_url, data_dir=data_dir, tick_seconds=0.05
+            token=TOKEN,
+            api_url=api.base_url,
+            data_dir=data_dir,
+            tick_seconds=0.05,
+            flood_max_updates=10_000,  # scripted users act at machine speed; see test_security
         )
         async with running(build_application(settings, clock), poll_timeout=1) as app:
             yield app

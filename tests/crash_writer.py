@@ -24,7 +24,16 @@ async def athlete_loop(store: Store, uid: int) -> None:
             "created_at": f"{n:09d}",
             "answers": {"q1": n % 5, "note": "x" * (n % 200)},
         }
-        reminders = [{"id": f"{cid}:r{k}", "status": "pending", "due": n + k} for k in range(2)]
+        reminders = [
+            {
+                "id": f"{cid}:r{k}",
+                "status": "pending",
+                "due": n + k,
+                "due_at": "2030-01-01T00:00:00+00:00",
+                "expires_at": "2030-01-01T01:00:00+00:00",
+            }
+            for k in range(2)
+        ]
         if await store.save_checkin(uid, record, reminders, clear_state="checkin"):
             sys.stdout.write(cid + "\n")
             sys.stdout.flush()

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeUser
+from bot.reminders import REPLY
 from tests.conftest import eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 
@@ -23,8 +24,9 @@ async def checked_in(user: FakeUser, answers: list[str] = HEAVY) -> None:
 
 
 async def statuses(app, uid: int) -> dict[str, str]:
-    """kind -> status of the athlete's reminders."""
-    return {r["kind"]: r["status"] for r in await svc(app).store.reminders(uid)}
+    """kind -> status of the athlete's reminders (not the outbox record of the guidance reply)."""
+    records = await svc(app).store.reminders(uid)
+    return {r["kind"]: r["status"] for r in records if r["kind"] != REPLY}
 
 
 async def advance_to(clock: Clock, app, uid: int, kind: str) -> None:

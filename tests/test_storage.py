@@ -30,7 +30,13 @@ def checkin(cid: str, *, update_id: int | None = None, **extra: object) -> dict:
 
 def reminder(rid: str, status: str = "pending", **extra: object) -> dict:
     """A minimal reminder record."""
-    return {"id": rid, "status": status, "due_at": "2024-05-02T08:00:00", **extra}
+    return {
+        "id": rid,
+        "status": status,
+        "due_at": "2024-05-02T08:00:00+00:00",
+        "expires_at": "2024-05-02T09:00:00+00:00",
+        **extra,
+    }
 
 
 def on_disk(store: Store, uid: int = UID) -> dict:

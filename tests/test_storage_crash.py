@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Store
+from tests.test_storage import reminder
 
 REPO = Path(__file__).resolve().parent.parent
 WRITER = Path(__file__).resolve().parent / "crash_writer.py"
@@ -116,9 +117,7 @@ async def test_sigkill_during_writes_loses_nothing_many(tmp_path: Path, seed: in
 async def test_leftover_tmp_file_is_ignored(tmp_path: Path) -> None:
     store = Store(tmp_path / "data")
     store.prepare()
-    assert await store.save_checkin(
-        5, {"id": "c1", "created_at": "a"}, [{"id": "r1", "status": "pending"}]
-    )
+    assert await store.save_checkin(5, {"id": "c1", "created_at": "a"}, [reminder("r1")])
     # what a write killed between mkstemp and os.replace leaves behind
     (store.athletes_dir / ".5.json.k3j4h5.tmp").write_bytes(b'{"checkins":{"1":{"id":"c')
     (store.athletes_dir / ".6.json.zz.tmp").write_bytes(b"")

@@ -1,9 +1,19 @@
 """Fake Telegram Bot API server on loopback, with scripted users, for tests and sandboxes."""
 
 from bot.fakeapi.errors import ApiError
+from bot.fakeapi.faults import FAULTS, RandomFaults
 from bot.fakeapi.markup import BOT_USERNAME
 from bot.fakeapi.server import FakeBotAPI
 from bot.fakeapi.state import BotEvent
 from bot.fakeapi.users import FakeGroup, FakeUser
 
-__all__ = ["BOT_USERNAME", "ApiError", "BotEvent", "FakeBotAPI", "FakeGroup", "FakeUser"]
+__all__ = [
+    "BOT_USERNAME",
+    "FAULTS",
+    "ApiError",
+    "BotEvent",
+    "FakeBotAPI",
+    "FakeGroup",
+    "FakeUser",
+    "RandomFaults",
+]

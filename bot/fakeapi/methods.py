@@ -25,6 +25,7 @@ NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
 )
+TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 ADMIN_RIGHTS = (
     "can_manage_chat",
     "can_delete_messages",
@@ -390,9 +391,7 @@ async def answer_callback_query(world: World, p: Params) -> Any:
     query_id = str(p.get("callback_query_id") or "")
     chat_id = world.open_callbacks.pop(query_id, None)
     if chat_id is None:
-        raise ApiError.bad_request(
-            "query is too old and response timeout expired or query ID is invalid"
-        )
+        raise ApiError.bad_request(TOO_OLD)
     world.record(BotEvent("callback_answer", chat_id, None, p.get("text"), [], dict(p)))
     return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections import deque
@@ -11,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.fakeapi.errors import ApiError
+from bot.fakeapi.faults import RandomFaults
 from bot.fakeapi.limits import RateLimits
 from bot.fakeapi.methods import METHODS, chat_member
 from bot.fakeapi.state import Upload, World, now
@@ -77,6 +79,7 @@ class FakeBotAPI:
         self.world = World(token)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._faults: dict[str, deque[ApiError]] = {}
+        self.random_faults: RandomFaults | None = None  # set to inject faults at random
         self._users: dict[int, FakeUser] = {}
         self._groups: dict[int, FakeGroup] = {}
         self.limits = RateLimits()
@@ -230,7 +233,7 @@ class FakeBotAPI:
         if faults:
             raise faults.popleft()
 
-    async def _handle_method(self, request: web.Request) -> web.Response:
+    async def _handle_method(self, request: web.Request) -> web.StreamResponse:
         """Serve /bot{token}/{method}."""
         params = await read_params(request)
         name, handler = METHODS.get(request.match_info["method"].lower(), (None, None))
@@ -241,6 +244,8 @@ class FakeBotAPI:
                 raise ApiError(404, "Not Found")
             self._raise_fault(name)
             self.limits.check(name, self._chat_id(params))
+            if await self._random_fault(name, params, request):
+                return web.Response(status=499)  # never reaches the client: connection dropped
             result = await handler(self.world, params)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.status)
@@ -255,6 +260,25 @@ class FakeBotAPI:
             except ApiError:
                 return 0
         return int(raw) if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit() else 0
+
+    async def _random_fault(self, name: str, params: dict[str, Any], request: web.Request) -> bool:
+        """Apply a random fault (raise its ApiError or wait); True when the call must be dropped."""
+        kind = self.random_faults.pick(name, params.get("chat_id")) if self.random_faults else None
+        if kind is None or self.random_faults is None:
+            return False
+        if kind == "blocked":
+            self.world.blocked_users.add(params["chat_id"])
+        error = self.random_faults.error(kind)
+        if error is not None:
+            raise error
+        if kind == "slow":
+            await asyncio.sleep(self.random_faults.slow_seconds)
+            return False
+        if kind == "timeout":
+            await asyncio.sleep(self.random_faults.hang_seconds)
+        if request.transport is not None:
+            request.transport.abort()
+        return True
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         """Serve a stored file's bytes under base_file_url."""

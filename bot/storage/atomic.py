@@ -13,6 +13,7 @@ from typing import Any
 from tinydb.storages import Storage
 
 FILE_MODE = 0o600
+BACKUP_SUFFIX = ".bak"
 
 
 class CorruptDataError(Exception):
@@ -36,8 +37,25 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, payload: bytes) -> None:
-    """Write `payload` to `path` via temp file, fsync, os.replace and a folder fsync."""
+def backup_path(path: Path) -> Path:
+    """Where the previous version of `path` is kept (`<name>.bak`)."""
+    return path.with_name(path.name + BACKUP_SUFFIX)
+
+
+def keep_previous(path: Path) -> None:
+    """Hard-link the current `path` as its `.bak` (no data copied; best effort, never fatal)."""
+    backup = backup_path(path)
+    with suppress(FileNotFoundError):
+        os.unlink(backup)
+    with suppress(OSError):  # no file yet, or a filesystem without hard links
+        os.link(path, backup)
+
+
+def atomic_write(path: Path, payload: bytes, *, backup: bool = False) -> None:
+    """Write `payload` to `path` via temp file, fsync, os.replace and a folder fsync.
+
+    With `backup`, the version being replaced stays reachable as `<name>.bak`.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -45,6 +63,8 @@ def atomic_write(path: Path, payload: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, FILE_MODE)
+        if backup:
+            keep_previous(path)
         os.replace(tmp, path)
     except BaseException:
         with suppress(FileNotFoundError):
@@ -97,7 +117,7 @@ class AtomicJSONStorage(Storage):
             return
         try:
             payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
-            atomic_write(self.path, payload.encode())
+            atomic_write(self.path, payload.encode(), backup=True)
         except OSError as exc:
             self.discard()
             raise StorageWriteError(f"could not save {self.path.name}: {exc.strerror}") from exc

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
-from bot.storage.atomic import AtomicJSONStorage
+from bot.storage.atomic import AtomicJSONStorage, backup_path
+from bot.storage.recover import check_shape
 from bot.storage.teams import TeamStore
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ class Store:
 
     def prepare(self) -> None:
         """Create the folders and prove they are writable (raises OSError otherwise)."""
-        self.athletes_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.athletes_dir.mkdir(exist_ok=True, mode=0o700)
         probe = self.athletes_dir / ".write-probe"
         probe.write_bytes(b"ok")
         probe.unlink()
@@ -86,6 +88,7 @@ class Store:
         for uid in self.athlete_ids():
             storage = AtomicJSONStorage(self._path(uid))
             data = storage.read() or {}
+            check_shape(storage.path, data)
             for record in data.get(REMINDERS, {}).values():
                 if record.get("status") == "pending":
                     pending.append(PendingReminder(uid, record))
@@ -362,6 +365,9 @@ class Store:
         def erase() -> None:
             with self._lock(uid):
                 self._path(uid).unlink(missing_ok=True)
+                backup_path(self._path(uid)).unlink(missing_ok=True)
+                for aside in self.athletes_dir.glob(f"{uid}.json.corrupt-*"):  # kept by restore
+                    aside.unlink(missing_ok=True)
                 for leftover in self.athletes_dir.glob(f".{uid}.json.*.tmp"):  # killed writes
                     leftover.unlink(missing_ok=True)
                 with self._open_lock:

@@ -1,0 +1,160 @@
+"""Simulated athletes and the end-of-run checks shared by the kill and fault tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.fakeapi import BotEvent, FakeBotAPI, FakeUser
+
+
+@dataclass
+class Athlete:
+    """One simulated athlete and the check-ins whose guidance reached them."""
+
+    user: FakeUser
+    acked: list[str] = field(default_factory=list)
+
+
+async def idle(app: Application, within: float = 8.0) -> None:
+    """Wait until no user's updates are being processed (call after a marker reply arrived,
+    which proves every earlier update was fetched)."""
+    async with asyncio.timeout(within):
+        while app.update_processor.users_in_flight:  # type: ignore[attr-defined]  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+def guidance_id(event: BotEvent) -> str | None:
+    """The check-in id of a guidance reply (its "Why?" button), else None."""
+    for row in event.buttons:
+        for _label, data in row:
+            if data and data.startswith("why|"):
+                return data.split("|", 1)[1]
+    return None
+
+
+def pick_answer(event: BotEvent, rng: random.Random) -> str | None:
+    """Callback data of an answer to the question in `event` (always consenting)."""
+    options = [(label, data) for row in event.buttons for label, data in row]
+    answers = [(label, data) for label, data in options if data and data.startswith("q|")]
+    if not answers:
+        return None
+    agree = [data for label, data in answers if "I agree" in label]
+    return agree[0] if agree else rng.choice(answers)[1]
+
+
+async def run_athlete(
+    athlete: Athlete, api: FakeBotAPI, rng: random.Random, checkins: int, patience: float = 1.0
+) -> None:
+    """Check in `checkins` times, answering whatever the bot asks; like a real person, send
+    /checkin again whenever the bot stays quiet (it resumes an unfinished check-in)."""
+    user = athlete.user
+    await user.send("/checkin")
+    while len(set(athlete.acked)) < checkins and user.id not in api.blocked_users:
+        try:
+            event = await user.expect(kind="message", timeout=patience)
+        except AssertionError:
+            await user.send("/checkin")
+            continue
+        if (cid := guidance_id(event)) is not None:
+            athlete.acked.append(cid)
+            if len(set(athlete.acked)) < checkins:
+                await user.send("/checkin")
+        elif (data := pick_answer(event, rng)) is not None:
+            await user.press_data(data, message_id=event.message_id)
+
+
+def read_athletes(data_dir: Path) -> dict[int, dict[str, Any]]:
+    """Every athlete file parsed straight from disk (fails on any file that does not parse)."""
+    files = {}
+    for path in sorted((data_dir / "athletes").glob("*.json")):
+        try:
+            files[int(path.stem)] = json.loads(path.read_bytes())
+        except ValueError as exc:
+            raise AssertionError(f"{path} does not parse: {exc}") from None
+    for path in (data_dir / "athletes").glob("*.bak"):
+        json.loads(path.read_bytes())
+    return files
+
+
+def records(data: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    """The records of one table of a parsed athlete file."""
+    return list(data.get(table, {}).values())
+
+
+def acknowledged(api: FakeBotAPI, uid: int) -> set[str]:
+    """Check-ins whose guidance reply Telegram accepted for the athlete (what they saw)."""
+    chat = api.world.chats.get(uid)
+    events = chat.events if chat else []
+    return {cid for e in events if e.kind == "message" and (cid := guidance_id(e))}
+
+
+def check_acked_stored_once(data_dir: Path, api: FakeBotAPI, uids: list[int], note: str) -> int:
+    """Every acknowledged check-in is on disk exactly once; returns how many are stored."""
+    files = read_athletes(data_dir)
+    stored = 0
+    for uid in uids:
+        ids = Counter(r["id"] for r in records(files.get(uid, {}), "checkins"))
+        stored += len(ids)
+        doubled = [cid for cid, n in ids.items() if n > 1]
+        lost = [cid for cid in acknowledged(api, uid) if ids[cid] == 0]
+        assert not doubled, f"{note}: athlete {uid} has check-ins twice: {doubled}"
+        assert not lost, f"{note}: athlete {uid} was answered but lost {lost}"
+    return stored
+
+
+def pending(data_dir: Path) -> list[dict[str, Any]]:
+    """Every pending reminder on disk."""
+    return [
+        r
+        for data in read_athletes(data_dir).values()
+        for r in records(data, "reminders")
+        if r["status"] == "pending"
+    ]
+
+
+async def deliver_everything(
+    data_dir: Path,
+    now: Callable[[], datetime],
+    move_to: Callable[[datetime], Awaitable[None]],
+    within: float = 30.0,
+) -> int:
+    """Move the bot's clock to each pending reminder's due time in turn until none is left
+    pending; return how many reminders were pending at the start."""
+    start = len(pending(data_dir))
+    deadline = asyncio.get_running_loop().time() + within
+    while waiting := pending(data_dir):
+        assert asyncio.get_running_loop().time() < deadline, f"still pending: {waiting[:3]}"
+        due = min(datetime.fromisoformat(r["due_at"]) for r in waiting)
+        # past the next due time, and a little further each round so retries come due too
+        await move_to(max(due, now()) + timedelta(seconds=11))
+        await asyncio.sleep(0.2)
+    return start
+
+
+def check_reminders_sent_once(data_dir: Path, api: FakeBotAPI, note: str) -> Counter[str]:
+    """Each reminder was sent exactly once, or dropped because the athlete blocked the bot;
+    returns the count of reminder outcomes."""
+    outcomes: Counter[str] = Counter()
+    for uid, data in read_athletes(data_dir).items():
+        reminders = records(data, "reminders")
+        texts = {r["text"] for r in reminders}
+        chat = api.world.chats[uid].events if uid in api.world.chats else []
+        seen = Counter(e.text for e in chat if e.kind == "message" and e.text in texts)
+        sent = Counter(r["text"] for r in reminders if r["status"] == "sent")
+        assert seen == sent, f"{note}: athlete {uid} got {seen} for reminders marked {sent}"
+        for r in reminders:
+            outcomes[f"{r['status']}:{r.get('reason', '')}".rstrip(":")] += 1
+            if r["status"] == "dropped":
+                assert r.get("reason") == "blocked", f"{note}: {uid} lost reminder {r}"
+                assert data["profile"]["1"]["active"] is False, f"{note}: {uid} not inactive"
+    return outcomes

@@ -1,0 +1,121 @@
+"""`python -m bot` start-up failures: one clear line, a non-zero exit, and a way back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Store
+from tests.conftest import TOKEN
+
+REPO = Path(__file__).resolve().parent.parent
+GOOD = {"profile": {"1": {"consent": True, "tz": "UTC"}}, "checkins": {"1": {"id": "c1"}}}
+
+
+def run_bot(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot` in `home` (no .env there) with only the given BOT_* variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=home,
+        env={**clean, "PYTHONPATH": str(REPO), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def one_line(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
+    """The single stderr line of a failed start, checked for exit code and wording."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == code, result.stderr
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({}, "BOT_TOKEN is not set"),
+        ({"BOT_TOKEN": "123:short"}, "does not look like a bot token"),
+        ({"BOT_TOKEN": TOKEN, "BOT_WEBHOOK_URL": "https://x.example/hook"}, "BOT_WEBHOOK_SECRET"),
+        ({"BOT_TOKEN": TOKEN, "BOT_WEBHOOK_SECRET": "has spaces"}, "BOT_WEBHOOK_SECRET"),
+    ],
+)
+def test_bad_settings_stop_with_one_line(tmp_path: Path, env: dict, needle: str) -> None:
+    line = one_line(run_bot(tmp_path, **env), 2, needle)
+    assert "short" not in line  # a malformed token is not echoed either
+
+
+def test_unusable_data_dir_stops_with_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    result = run_bot(tmp_path, BOT_TOKEN=TOKEN, BOT_DATA_DIR=str(blocker / "data"))
+    one_line(result, 4, "data dir problem", str(blocker))
+
+
+def prepared(tmp_path: Path) -> Path:
+    """A data dir with one good athlete file (and its previous version), returns the file."""
+    store = Store(tmp_path / "data")
+    store.prepare()
+    path = store.athletes_dir / "5.json"
+    path.write_text(json.dumps(GOOD))
+    os.link(path, path.with_name("5.json.bak"))
+    return path
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"checkins": {"1": {"id": "c',
+        b"[]",
+        b'{"checkins": []}',
+        b'{"reminders": {"1": {"id": "r", "status": "pending", "due_at": "tomorrow"}}}',
+    ],
+    ids=["truncated", "not-an-object", "table-not-object", "bad-reminder-time"],
+)
+def test_corrupt_file_is_named_and_restorable(tmp_path: Path, content: bytes) -> None:
+    path = prepared(tmp_path)
+    good = path.read_bytes()
+    path.unlink()  # a hand edit replaces the file; the .bak keeps the last good version
+    path.write_bytes(content)
+    env = {"BOT_TOKEN": TOKEN, "BOT_DATA_DIR": str(tmp_path / "data")}
+    one_line(run_bot(tmp_path, **env), 3, str(path), "is corrupt", f"python -m bot restore {path}")
+
+    restored = run_bot(tmp_path, "restore", str(path))
+    assert restored.returncode == 0, restored.stderr
+    assert path.read_bytes() == good
+    [aside] = path.parent.glob("5.json.corrupt-*")
+    assert aside.read_bytes() == content  # nothing is thrown away
+    assert Store(tmp_path / "data").scan() == []
+    assert sorted(Store(tmp_path / "data").athlete_ids()) == [5]
+
+
+def test_corrupt_file_without_backup_says_so(tmp_path: Path) -> None:
+    path = prepared(tmp_path)
+    path.with_name("5.json.bak").unlink()
+    path.write_bytes(b"{")
+    env = {"BOT_TOKEN": TOKEN, "BOT_DATA_DIR": str(tmp_path / "data")}
+    one_line(run_bot(tmp_path, **env), 3, str(path), "no previous version")
+    result = run_bot(tmp_path, "restore", str(path))
+    one_line(result, 4, "no previous version")
+    assert path.read_bytes() == b"{"
+
+
+async def test_every_write_keeps_the_previous_version(tmp_path: Path) -> None:
+    store = Store(tmp_path / "data")
+    store.prepare()
+    await store.update_profile(5, {"tz": "UTC"})
+    first = (store.athletes_dir / "5.json").read_bytes()
+    await store.update_profile(5, {"tz": "Europe/Berlin"})
+    assert (store.athletes_dir / "5.json.bak").read_bytes() == first
+    assert (store.athletes_dir / "5.json.bak").stat().st_mode & 0o777 == 0o600
