@@ -112,6 +112,9 @@ def check_acked_stored_once(data_dir: Path, api: FakeBotAPI, uids: list[int], no
     return stored
 
 
+RETRY_ROOM = timedelta(minutes=10)
+
+
 def pending(data_dir: Path) -> list[dict[str, Any]]:
     """Every pending reminder on disk."""
     return [
@@ -131,12 +134,14 @@ async def deliver_everything(
     """Move the bot's clock to each pending reminder's due time in turn until none is left
     pending; return how many reminders were pending at the start."""
     start = len(pending(data_dir))
-    deadline = asyncio.get_running_loop().time() + within
+    deadline = asyncio.get_running_loop().time() + within + start * 0.1
     while waiting := pending(data_dir):
         assert asyncio.get_running_loop().time() < deadline, f"still pending: {waiting[:3]}"
-        due = min(datetime.fromisoformat(r["due_at"]) for r in waiting)
-        # past the next due time, and a little further each round so retries come due too
-        await move_to(max(due, now()) + timedelta(seconds=11))
+        due = max(min(datetime.fromisoformat(r["due_at"]) for r in waiting), now())
+        last_useful = min(datetime.fromisoformat(r["expires_at"]) for r in waiting)
+        # past the next due time (and further each round, so retries come due too), up to
+        # 10 min before the earliest expiry (room for retries), so clusters go in one step
+        await move_to(max(due + timedelta(seconds=11), last_useful - RETRY_ROOM))
         await asyncio.sleep(0.2)
     return start
 
