@@ -57,6 +57,7 @@ async def fault_trial(
     crashes: list[BaseException] = []
 
     async def record(_update: object, context) -> None:
+        """Remember every error that reached the error handlers."""
         crashes.append(context.error)
 
     app.add_error_handler(record)
@@ -74,6 +75,7 @@ async def fault_trial(
             )
 
             async def move_to(when: datetime) -> None:
+                """Fast-forward the bot's clock to `when`."""
                 clock.advance(max(when - clock.now(), timedelta(0)))
 
             reminders = await deliver_everything(data_dir, clock.now, move_to)

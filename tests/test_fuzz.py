@@ -80,6 +80,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     stop = asyncio.Event()
 
     async def main() -> None:
+        """Run the fake API and the bot until the module's tests are done."""
         async with FakeBotAPI(TOKEN) as api:
             data_dir = tmp_path_factory.mktemp("fuzz") / "data"
             app = build_application(
@@ -95,6 +96,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
             h = Harness(api, app, loop, data_dir)
 
             async def record(_update: object, context: Any) -> None:
+                """Remember every error that reached the error handlers."""
                 h.errors.append(context.error)
 
             app.add_error_handler(record)
@@ -257,6 +259,7 @@ def test_typed_answers_mid_checkin_are_parsed_or_reasked(
     """A consenting athlete types anything mid check-in: stored values are valid or re-asked."""
 
     async def play() -> tuple[FakeUser, list[dict[str, Any]]]:
+        """Onboard a fresh athlete, start a check-in and type the generated answers."""
         user = harness.api.user(next(harness.ids))
         await onboard(user)
         await user.send("/checkin")

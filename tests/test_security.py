@@ -92,6 +92,7 @@ async def test_webhook_rejects_requests_without_the_secret(api: FakeBotAPI, tmp_
     user = api.user(904)
 
     def update(text: str) -> dict:
+        """A private /command update from the user, as Telegram would post it."""
         message = api.world.add_message(user.id, user.user, {"text": text})
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
         return {"update_id": api.next_update_id(), "message": message}
