@@ -256,7 +256,7 @@ def test_generated_updates_never_crash_or_leak(harness: Harness, data: st.DataOb
 def test_typed_answers_mid_checkin_are_parsed_or_reasked(
     harness: Harness, answers: list[str]
 ) -> None:
-    """A consenting athlete types anything mid check-in: stored values are valid or re-asked."""
+    """A consenting athlete types anything mid check-in: always answered, nothing crashes."""
 
     async def play() -> tuple[FakeUser, list[dict[str, Any]]]:
         """Onboard a fresh athlete, start a check-in and type the generated answers."""
