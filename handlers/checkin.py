@@ -10,16 +10,10 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.flows import CHECKIN, FOLLOWUP
+from bot.profiles import athlete_bedtime, athlete_zone, new_id
 from bot.reminders import NUTRITION_KINDS, record_for, reply_record
 from bot.services import Services, services
-from handlers.common import (
-    DRAFT,
-    answer_query,
-    athlete_bedtime,
-    athlete_zone,
-    drop_buttons,
-    new_id,
-)
+from handlers.common import DRAFT, answer_query, drop_buttons
 from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
 from handlers.onboarding import consented_profile, require_profile
 from rules.engine import advise

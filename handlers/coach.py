@@ -12,11 +12,11 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.parsing import parse_timezone, zone
+from bot.profiles import new_id
 from bot.services import Services, services
 from bot.sessions import USAGE, describe, latest, parse_session
 from bot.storage.teams import Team
 from bot.teams import bot_link_markup, is_admin, join_payload, new_code, session_summary
-from handlers.common import new_id
 
 log = logging.getLogger(__name__)
 

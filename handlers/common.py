@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from contextlib import suppress
-from datetime import time, tzinfo
-from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
-from bot.parsing import zone
-
 DRAFT = "draft"
-
-
-def new_id() -> str:
-    """A short random id for drafts, check-ins and reminders."""
-    return secrets.token_hex(5)
 
 
 def keyboard(buttons: list[tuple[str, str]], columns: int = 2) -> InlineKeyboardMarkup | None:
@@ -32,17 +22,6 @@ def keyboard(buttons: list[tuple[str, str]], columns: int = 2) -> InlineKeyboard
         for i in range(0, len(buttons), columns)
     ]
     return InlineKeyboardMarkup(rows)
-
-
-def athlete_zone(profile: dict[str, Any] | None, default: str) -> tzinfo:
-    """The athlete's time zone (falling back to the bot default)."""
-    return zone((profile or {}).get("tz") or default)
-
-
-def athlete_bedtime(profile: dict[str, Any] | None) -> time | None:
-    """The athlete's usual bedtime, if set."""
-    value = (profile or {}).get("bedtime")
-    return time.fromisoformat(value) if value else None
 
 
 async def answer_query(

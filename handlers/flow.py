@@ -13,8 +13,9 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.flows import FLOWS, AnswerContext, Flow, Question
+from bot.profiles import athlete_zone, new_id
 from bot.services import services
-from handlers.common import DRAFT, answer_query, athlete_zone, keyboard, new_id
+from handlers.common import DRAFT, answer_query, keyboard
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from telegram.ext import ContextTypes
 
 from bot.chart import render_chart
 from bot.history import render_history
+from bot.profiles import athlete_zone
 from bot.services import services
-from handlers.common import athlete_zone
 from rules.load import sessions
 from rules.model import CheckIn
 from rules.trends import chart_days

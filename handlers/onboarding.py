@@ -9,9 +9,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.flows import CHECKIN, ONBOARDING
+from bot.profiles import athlete_zone
 from bot.schedule import reschedule
 from bot.services import Services, services
-from handlers.common import DRAFT, athlete_zone
+from handlers.common import DRAFT
 from handlers.flow import Draft, on_complete, start_flow
 
 WELCOME = (

@@ -6,8 +6,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.flows import READINESS
+from bot.profiles import athlete_zone
 from bot.services import services
-from handlers.common import DRAFT, answer_query, athlete_zone, drop_buttons
+from handlers.common import DRAFT, answer_query, drop_buttons
 from handlers.flow import Draft, on_complete, start_flow
 from handlers.onboarding import consented_profile, require_profile
 from rules.baseline import METRICS, READINESS_ITEMS, Level, assess, readiness_total

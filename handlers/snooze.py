@@ -6,9 +6,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
+from bot.profiles import athlete_zone
 from bot.schedule import snooze
 from bot.services import services
-from handlers.common import answer_query, athlete_zone, drop_buttons
+from handlers.common import answer_query, drop_buttons
 from rules.facts import local_hhmm
 
 
