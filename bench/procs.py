@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 TOKEN = "123456:BENCH-token-for-the-loopback-fake-api"
-START_TIMEOUT_S = 60
 
 
 class Child:

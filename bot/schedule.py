@@ -75,14 +75,6 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
     return pending
 
 
-async def cancel_all(svc: Services, uid: int, reason: str) -> None:
-    """Stop every pending reminder of the athlete (consent withdrawn)."""
-    now = svc.clock.now().isoformat()
-    await svc.store.set_reminders_status(
-        uid, lambda _r: True, {"status": "cancelled", "reason": reason, "settled_at": now}
-    )
-
-
 async def snooze(svc: Services, uid: int, reminder_id: str) -> datetime | None:
     """Send a delivered reminder again in 15 minutes; None if it would then be useless."""
     record = await svc.store.reminder(uid, reminder_id)

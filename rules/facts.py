@@ -23,7 +23,6 @@ from rules.model import CheckIn, Kind, SessionType
 
 HEAVYISH_LEGS = 5
 HEAVY_LEGS = 6
-VERY_HEAVY_LEGS = 8
 FOLLOWUP_LEGS = 7
 HARD_RPE = 7
 MODERATE_RPE = 5
@@ -47,12 +46,10 @@ class Facts:
     now: datetime
     tz: tzinfo
     bedtime: time | None
-    minutes_since_finish: float | None
     refuel_deadline: datetime | None
     hard_session: bool
     legs_heavyish: bool
     legs_heavy: bool
-    legs_very_heavy: bool
     heaviness_hours: float
     persistent: bool
     red_signs: bool
@@ -144,19 +141,16 @@ def build_facts(
     persistent = hours >= PERSISTENT_HOURS
     finished = checkin.finished_at
     day = checkin.observed_at.astimezone(tz).date()
-    since = None if finished is None else (now - finished).total_seconds() / 60
     return Facts(
         checkin=checkin,
         history=earlier,
         now=now,
         tz=tz,
         bedtime=bedtime,
-        minutes_since_finish=since,
         refuel_deadline=None if finished is None else finished + REFUEL_WINDOW,
         hard_session=at_least(checkin.rpe, HARD_RPE) or checkin.session_type in HARD_SESSION_TYPES,
         legs_heavyish=at_least(checkin.leg_heaviness, HEAVYISH_LEGS),
         legs_heavy=start is not None,
-        legs_very_heavy=at_least(checkin.leg_heaviness, VERY_HEAVY_LEGS),
         heaviness_hours=hours,
         persistent=persistent,
         red_signs=checkin.red_signs,

@@ -215,11 +215,6 @@ class Store:
             uid, lambda f: _plain(f.table(CHECKINS).get(_id_field == checkin_id))
         )
 
-    async def update_checkin(self, uid: int, checkin_id: str, changes: dict[str, Any]) -> None:
-        """Merge `changes` into a stored check-in."""
-        changes = copy.deepcopy(changes)
-        await self._write(uid, lambda f: f.table(CHECKINS).update(changes, _id_field == checkin_id))
-
     async def mark_refuelled(
         self, uid: int, checkin_id: str, at: str, reminder_kinds: tuple[str, ...]
     ) -> list[str]:
