@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -37,6 +40,13 @@ GROUP_COMMANDS = {
 }
 
 
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Route the bot's own membership changes: a private chat (blocked) or a team's group."""
+    change = update.my_chat_member
+    private = change is not None and change.chat.type == ChatType.PRIVATE
+    await (basics.blocked_or_unblocked if private else coach.on_my_member)(update, context)
+
+
 def register(app: Application) -> None:
     """Add every handler in priority order, plus the single error handler."""
     commands = {
@@ -60,7 +70,7 @@ def register(app: Application) -> None:
                 for n, fn in GROUP_COMMANDS.items()
             ),
             CommandHandler(list(GROUP_COMMANDS), coach.private_only, filters=PRIVATE),
-            ChatMemberHandler(coach.on_my_member, ChatMemberHandler.MY_CHAT_MEMBER),
+            ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
             *(CommandHandler(name, fn, filters=PRIVATE) for name, fn in commands.items()),
             CommandHandler(list(commands), basics.group_command, filters=~PRIVATE),
             CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),

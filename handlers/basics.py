@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
@@ -144,6 +144,17 @@ async def group_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> 
     await update.effective_chat.send_message(
         f"Check-ins are private. Message me directly: https://t.me/{username}"
     )
+
+
+async def blocked_or_unblocked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An athlete blocked (or unblocked) the bot: stop (or resume) messaging them at once."""
+    change = update.my_chat_member
+    store = services(context).store
+    if change is None or await store.profile(change.chat.id) is None:
+        return  # never stored: nothing to mark, and no file is created for them
+    active = change.new_chat_member.status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    await store.update_profile(change.chat.id, {"active": active})
+    log.info("athlete %s %s the bot", change.chat.id, "unblocked" if active else "blocked")
 
 
 async def stale_button(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -168,3 +168,29 @@ async def _dropped(app, uid: int) -> bool:
 async def _inactive(app, uid: int) -> bool:
     """The athlete is marked inactive."""
     return (await svc(app).store.profile(uid)).get("active") is False
+
+
+async def test_blocking_the_bot_marks_athlete_inactive_at_once(api: FakeBotAPI, bot) -> None:
+    """Telegram's my_chat_member 'kicked' in a private chat stops messages before any 403."""
+    user = api.user(609)
+    await checked_in(user)
+    api.blocked_users.add(609)
+    api.set_bot_status(609, "kicked", by=user)
+    await eventually(lambda: _inactive(bot, 609))
+    api.blocked_users.discard(609)
+    api.set_bot_status(609, "member", by=user)
+    await eventually(lambda: _active(bot, 609))
+
+
+async def test_block_from_a_stranger_stores_nothing(api: FakeBotAPI, bot, data_dir) -> None:
+    """Someone who never consented blocks the bot: no file is created for them."""
+    stranger = api.user(610)
+    api.set_bot_status(610, "kicked", by=stranger)
+    await stranger.send("/help")
+    await stranger.expect("what I can do")
+    assert not any("610" in p.name for p in data_dir.rglob("*"))
+
+
+async def _active(app, uid: int) -> bool:
+    """The athlete is marked active."""
+    return (await svc(app).store.profile(uid)).get("active") is True
