@@ -21,7 +21,7 @@ REPLY_TIMEOUT_S = 120.0
 
 
 class Replies:
-    """Futures resolved by the next bot message in a chat, timed on the loop clock."""
+    """Futures resolved by the bot's next reply in a chat, timed on the loop clock."""
 
     def __init__(self, api: FakeBotAPI) -> None:
         """Listen to every bot event of the server; record wall-clock arrival of messages."""
@@ -30,10 +30,11 @@ class Replies:
         api.world.listeners.append(self._on_event)
 
     def _on_event(self, event: BotEvent) -> None:
-        """Resolve the chat's waiter on a new message."""
-        if event.kind != "message":
+        """Resolve the chat's waiter on the bot's reply: a new message, or the next question."""
+        if event.kind == "message":
+            self.arrivals.append((event.chat_id, time.time()))
+        elif not (event.kind == "edit" and event.buttons):
             return
-        self.arrivals.append((event.chat_id, time.time()))
         waiter = self._waiting.pop(event.chat_id, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(time.perf_counter())

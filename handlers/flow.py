@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -20,6 +20,7 @@ from handlers.common import DRAFT, answer_query, keyboard
 log = logging.getLogger(__name__)
 
 Draft = dict[str, Any]
+Tapped = tuple[CallbackQuery, str]  # the tapped question message and the answer's confirmation
 Completion = Callable[[Update, ContextTypes.DEFAULT_TYPE, Draft], Awaitable[None]]
 COMPLETIONS: dict[str, Completion] = {}
 
@@ -58,9 +59,17 @@ async def current_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> D
 
 
 async def ask(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, note: str = ""
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: Draft,
+    note: str = "",
+    in_place: CallbackQuery | None = None,
 ) -> None:
-    """Send the draft's current question with its buttons (optionally after a note)."""
+    """Ask the draft's current question with its buttons, after an optional note.
+
+    After a tap the tapped message becomes the next question (one call, a tidy chat);
+    otherwise the question is a new message.
+    """
     flow = FLOWS[draft["flow"]]
     question = flow.questions[draft["step"]]
     total = sum(1 for q in flow.questions if not _prefilled(q, draft))
@@ -72,10 +81,13 @@ async def ask(
         (label, callbacks.answer(draft["id"], draft["step"], index))
         for index, (label, _raw) in enumerate(question.options)
     ]
-    text = f"{note}\n\n" if note else ""
-    await update.effective_chat.send_message(
-        f"{text}{progress}{question.prompt}", reply_markup=keyboard(buttons, question.columns)
-    )
+    text = (f"{note}\n\n" if note else "") + f"{progress}{question.prompt}"
+    markup = keyboard(buttons, question.columns)
+    if in_place is not None:
+        with suppress(BadRequest):
+            await in_place.edit_message_text(text, reply_markup=markup)
+            return
+    await update.effective_chat.send_message(text, reply_markup=markup)
 
 
 def _prefilled(question: Question, draft: Draft) -> bool:
@@ -104,9 +116,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     question = FLOWS[draft["flow"]].questions[draft["step"]]
     label, raw = question.options[parsed[2]]
     await answer_query(query)
-    with suppress(BadRequest):
-        await query.edit_message_text(f"✓ {question.title}: {label}")
-    await _apply(update, context, draft, question, raw)
+    await _apply(
+        update, context, draft, question, raw, tapped=(query, f"✓ {question.title}: {label}")
+    )
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -121,7 +133,12 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 
 async def _apply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, question: Question, raw: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: Draft,
+    question: Question,
+    raw: str,
+    tapped: Tapped | None = None,
 ) -> None:
     """Parse one answer; re-ask on bad input, else store it and move on."""
     svc = services(context)
@@ -137,16 +154,25 @@ async def _apply(
     draft["answers"].update(values)
     draft["last_update_id"] = update.update_id
     flow = FLOWS[draft["flow"]]
-    await _advance(update, context, draft, flow.next_step(draft["answers"], draft["step"] + 1))
+    step = flow.next_step(draft["answers"], draft["step"] + 1)
+    await _advance(update, context, draft, step, tapped)
 
 
 async def _advance(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, step: int | None
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: Draft,
+    step: int | None,
+    tapped: Tapped | None = None,
 ) -> None:
     """Save the draft at `step` and ask it, or hand a finished draft to its completion."""
+    query, confirmation = tapped or (None, "")
     if step is None:
+        if query is not None:
+            with suppress(BadRequest):
+                await query.edit_message_text(confirmation)
         await COMPLETIONS[draft["flow"]](update, context, draft)
         return
     draft["step"] = step
     await services(context).store.set_state(update.effective_user.id, DRAFT, draft)
-    await ask(update, context, draft)
+    await ask(update, context, draft, note=confirmation, in_place=query)

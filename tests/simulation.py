@@ -61,7 +61,7 @@ async def run_athlete(
     await user.send("/checkin")
     while len(set(athlete.acked)) < checkins and user.id not in api.blocked_users:
         try:
-            event = await user.expect(kind="message", timeout=patience)
+            event = await user.expect(kind="reply", timeout=patience)
         except AssertionError:
             await user.send("/checkin")
             continue

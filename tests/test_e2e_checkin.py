@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fakeapi import FakeBotAPI, FakeUser
+from bot.fakeapi import BotEvent, FakeBotAPI, FakeUser
 from tests.conftest import onboard, svc
 
 ANSWERS = ["Just now", "Intervals", "60 min", "8", "8", "2", "Yes", "Neither", "7 h"]
 
 
 async def answer_all(user: FakeUser, labels: list[str]) -> None:
-    """Tap through the check-in questions."""
+    """Tap through the questions, each as soon as the bot shows a question offering it."""
     for label in labels:
-        await user.expect(kind="message")
+        while not offers(await user.expect(kind="reply"), label):
+            continue
         await user.press(label)
+
+
+def offers(event: BotEvent, label: str) -> bool:
+    """Whether a bot message shows a button whose label contains `label`."""
+    return any(label in text for row in event.buttons for text, _data in row)
 
 
 async def test_full_checkin_gives_guidance_and_stores_record(api: FakeBotAPI, bot) -> None:

@@ -168,7 +168,7 @@ async def test_morning_checkin_is_off_by_default_then_daily_in_zone(
     await user.expect("Good morning")
     await user.press("Answer (5 taps)")
     for score in ("4", "3", "2", "3", "3"):
-        await user.expect(kind="message")
+        await user.expect(kind="reply")
         await user.press(score)
     assert "15/25" in (await user.expect("Readiness today")).text
     [stored] = await svc(bot).store.checkins(706)

@@ -59,7 +59,7 @@ async def test_debug_logs_hold_no_token_and_no_answers(api: FakeBotAPI, tmp_path
         await user.expect("How long")
         await user.send(CANARY)
         await user.expect("How hard")
-        api.fail_next("sendMessage", 500)  # an error with a traceback goes to the log too
+        api.fail_next("editMessageText", 500)  # an error with a traceback goes to the log too
         await user.press("8")
         await user.expect("lost the connection")
     finally:

@@ -8,7 +8,9 @@ from typing import Any
 from bot.fakeapi.markup import command_entities
 from bot.fakeapi.state import BotEvent, ChatState, World, now
 
-KINDS = frozenset({"message", "edit", "document", "photo", "callback_answer", "delete"})
+KINDS = frozenset({"message", "edit", "document", "photo", "callback_answer", "delete", "reply"})
+# "reply": what a person reads as the bot's next turn, a new message or a message edited into a
+# new question (an edit that carries buttons).
 # Smallest valid PNG (1x1 transparent pixel), the content of photos users send.
 TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
@@ -24,7 +26,10 @@ def _text_fields(text: str) -> dict[str, Any]:
 
 def _matches(event: BotEvent, contains: str | None, kind: str | None) -> bool:
     """Whether an event has the wanted kind and contains the wanted text."""
-    if kind is not None and event.kind != kind:
+    if kind == "reply":
+        if not (event.kind == "message" or (event.kind == "edit" and event.buttons)):
+            return False
+    elif kind is not None and event.kind != kind:
         return False
     return contains is None or contains.lower() in (event.text or "").lower()
 
