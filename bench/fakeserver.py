@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from bot.fakeapi import BotEvent, FakeBotAPI, FakeUser
@@ -20,29 +21,45 @@ CHECKIN_ANSWERS = ["Just now", "Intervals", "60 min", "8", "8", "2", "Yes", "Nei
 REPLY_TIMEOUT_S = 120.0
 
 
+Want = Callable[[BotEvent], bool]
+
+
+def is_message(event: BotEvent) -> bool:
+    """A new bot message (a reply, the guidance, or the first question)."""
+    return event.kind == "message"
+
+
+def offering(label: str) -> Want:
+    """The bot's next question: a message or edit with a button whose label holds `label`."""
+    return lambda event: (
+        event.kind in ("message", "edit")
+        and any(label in text for row in event.buttons for text, _data in row)
+    )
+
+
 class Replies:
-    """Futures resolved by the bot's next reply in a chat, timed on the loop clock."""
+    """Futures resolved by the bot's awaited reply in a chat, timed on the loop clock."""
 
     def __init__(self, api: FakeBotAPI) -> None:
         """Listen to every bot event of the server; record wall-clock arrival of messages."""
-        self._waiting: dict[int, asyncio.Future[float]] = {}
+        self._waiting: dict[int, tuple[Want, asyncio.Future[float]]] = {}
         self.arrivals: list[tuple[int, float]] = []
         api.world.listeners.append(self._on_event)
 
     def _on_event(self, event: BotEvent) -> None:
-        """Resolve the chat's waiter on the bot's reply: a new message, or the next question."""
+        """Resolve the chat's waiter when the event is the reply it waits for."""
         if event.kind == "message":
             self.arrivals.append((event.chat_id, time.time()))
-        elif not (event.kind == "edit" and event.buttons):
-            return
-        waiter = self._waiting.pop(event.chat_id, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(time.perf_counter())
+        want, waiter = self._waiting.get(event.chat_id, (None, None))
+        if want is not None and want(event):
+            del self._waiting[event.chat_id]
+            if not waiter.done():
+                waiter.set_result(time.perf_counter())
 
-    def expect(self, chat_id: int) -> asyncio.Future[float]:
-        """A future for the next bot message in the chat (register before sending)."""
+    def expect(self, chat_id: int, want: Want) -> asyncio.Future[float]:
+        """A future for the chat's next event that `want`s (register before sending)."""
         waiter = asyncio.get_running_loop().create_future()
-        self._waiting[chat_id] = waiter
+        self._waiting[chat_id] = (want, waiter)
         return waiter
 
 
@@ -54,9 +71,9 @@ class Athletes:
         self.api = api
         self.replies = replies
 
-    async def _step(self, user: FakeUser, act: Any, latencies: list[float]) -> None:
-        """Send one update and time it until the bot's next message in the chat."""
-        waiter = self.replies.expect(user.id)
+    async def _step(self, user: FakeUser, act: Any, want: Want, latencies: list[float]) -> None:
+        """Send one update and time it until the bot's awaited reply in the chat."""
+        waiter = self.replies.expect(user.id, want)
         start = time.perf_counter()
         await act()
         latencies.append(await asyncio.wait_for(waiter, REPLY_TIMEOUT_S) - start)
@@ -65,15 +82,18 @@ class Athletes:
         """Say hello `rounds` times."""
         user = self.api.user(uid)
         for n in range(rounds):
-            await self._step(user, lambda n=n: user.send(f"hello {n}"), latencies)
+            await self._step(user, lambda n=n: user.send(f"hello {n}"), is_message, latencies)
 
     async def _checkin(self, uid: int, rounds: int, latencies: list[float]) -> None:
-        """Do `rounds` full check-ins: /checkin then a tap per question."""
+        """Do `rounds` full check-ins: /checkin then a tap per question, each on its question."""
         user = self.api.user(uid)
+        wants = [offering(label) for label in CHECKIN_ANSWERS[1:]] + [is_message]
         for _ in range(rounds):
-            await self._step(user, lambda: user.send("/checkin"), latencies)
-            for label in CHECKIN_ANSWERS:
-                await self._step(user, lambda label=label: user.press(label), latencies)
+            await self._step(
+                user, lambda: user.send("/checkin"), offering(CHECKIN_ANSWERS[0]), latencies
+            )
+            for label, want in zip(CHECKIN_ANSWERS, wants, strict=True):
+                await self._step(user, lambda label=label: user.press(label), want, latencies)
 
     async def run(self, script: str, uids: list[int], rounds: int) -> dict[str, Any]:
         """Run every athlete at once; updates sent, seconds taken, per-update latencies."""

@@ -84,6 +84,8 @@ def bot_env(api_url: str, data_dir: Path) -> dict[str, str]:
         "BOT_API_URL": api_url,
         "BOT_DATA_DIR": str(data_dir),
         "BOT_LOG_LEVEL": "WARNING",
+        # simulated athletes answer at machine speed; the per-user flood gate would mute them
+        "BOT_FLOOD_MAX_UPDATES": "1000000",
     }
 
 
