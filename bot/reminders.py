@@ -105,28 +105,37 @@ def reply_record(
 
 
 def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup:
-    """The one-tap buttons a reminder carries: its action (if any) and a 15-minute snooze."""
+    """The one-tap buttons a message carries: its action, and a 15-minute snooze on reminders."""
     cid = record.get("checkin_id") or ""
-    if record["kind"] == REPLY:  # the guidance itself: no snooze
-        reply = [("Why?", callbacks.item("why", cid))]
+    if record["kind"] == REPLY:  # the guidance itself: Why?, maybe Already ate, no snooze
+        buttons = [("Why?", callbacks.item(callbacks.WHY, cid))]
         if record.get("ate_button"):
-            reply.append(("✅ Already ate", callbacks.item("ate", cid)))
-        return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(label, callback_data=data) for label, data in reply]]
-        )
-    buttons = []
-    if record["kind"] in TEAM_PROMPT_KINDS:
-        buttons.append(("✅ Check in", callbacks.item(callbacks.TEAM_CHECKIN, record["id"])))
-    elif record["kind"] in NUTRITION_KINDS:
-        buttons.append(("✅ Already ate", callbacks.item("ate", cid)))
-    elif record["kind"] == "followup":
-        buttons.append(("Answer (2 taps)", callbacks.item("fu", cid)))
-    elif record["kind"] == READINESS_KIND:
-        buttons.append(("Answer (5 taps)", callbacks.READY))
-    buttons.append((SNOOZE_LABEL, callbacks.snooze(record["id"])))
+            buttons.append(_ate(cid))
+    else:
+        action = _action(record, cid)
+        buttons = [*([action] if action else []), (SNOOZE_LABEL, callbacks.snooze(record["id"]))]
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in buttons]]
     )
+
+
+def _ate(checkin_id: str) -> tuple[str, str]:
+    """The 'Already ate' button of a check-in."""
+    return ("✅ Already ate", callbacks.item(callbacks.ATE, checkin_id))
+
+
+def _action(record: dict[str, Any], checkin_id: str) -> tuple[str, str] | None:
+    """The button that acts on a reminder, if its kind has one."""
+    kind = record["kind"]
+    if kind in TEAM_PROMPT_KINDS:
+        return ("✅ Check in", callbacks.item(callbacks.TEAM_CHECKIN, record["id"]))
+    if kind in NUTRITION_KINDS:
+        return _ate(checkin_id)
+    if kind == "followup":
+        return ("Answer (2 taps)", callbacks.item(callbacks.FOLLOWUP, checkin_id))
+    if kind == READINESS_KIND:
+        return ("Answer (5 taps)", callbacks.READY)
+    return None
 
 
 def next_daily(record: dict[str, Any], now: datetime, new_id: str) -> dict[str, Any] | None:
