@@ -13,7 +13,8 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.flows import FLOWS, AnswerContext, Flow, Question
-from bot.profiles import athlete_zone, new_id
+from bot.parsing import zone
+from bot.profiles import new_id
 from bot.services import services
 from handlers.common import DRAFT, answer_query, keyboard
 
@@ -41,6 +42,8 @@ async def start_flow(
     update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, prefill: Draft | None = None
 ) -> None:
     """Begin `flow` for the user (replacing any unfinished one) and ask its first question."""
+    svc = services(context)
+    profile = await svc.store.profile(update.effective_user.id)
     draft: Draft = {
         "flow": flow.name,
         "id": new_id(),
@@ -48,7 +51,8 @@ async def start_flow(
         "prefilled": [q.key for q in flow.questions if q.produces(prefill or {})],
         "step": 0,
         "last_update_id": update.update_id,
-        "started_at": services(context).clock.now().isoformat(),
+        "started_at": svc.clock.now().isoformat(),
+        "tz": (profile or {}).get("tz") or svc.settings.default_tz,  # read once, not per answer
     }
     await _advance(update, context, draft, flow.next_step(draft["answers"]))
 
@@ -142,10 +146,7 @@ async def _apply(
 ) -> None:
     """Parse one answer; re-ask on bad input, else store it and move on."""
     svc = services(context)
-    profile = await svc.store.profile(update.effective_user.id)
-    tz = athlete_zone(
-        draft["answers"] if "tz" in draft["answers"] else profile, svc.settings.default_tz
-    )
+    tz = zone(draft["answers"].get("tz") or draft["tz"])  # onboarding may just have set it
     try:
         values = question.parse(raw, AnswerContext(now=svc.clock.now(), tz=tz))
     except ValueError as exc:

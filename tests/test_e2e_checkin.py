@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from bot.fakeapi import BotEvent, FakeBotAPI, FakeUser
@@ -244,3 +247,20 @@ async def test_group_commands_point_to_private_chat(api: FakeBotAPI, bot) -> Non
     user = api.user(511)
     await group.send(user, "/checkin@HeavyLegsTestBot")
     await group.expect("private")
+
+
+async def test_typed_finish_time_is_read_in_the_athletes_zone(api: FakeBotAPI, bot, clock) -> None:
+    """'HH:MM' typed by an athlete in Tokyo means Tokyo time, stored as UTC."""
+    user = api.user(512)
+    await onboard(user, zone_label="Tokyo")
+    tokyo = ZoneInfo("Asia/Tokyo")
+    typed = (clock.now() - timedelta(minutes=30)).astimezone(tokyo).strftime("%H:%M")
+    await user.send("/checkin")
+    await user.expect("finish")
+    await user.send(typed)
+    await user.expect("kind of session")
+    finished = datetime.fromisoformat(
+        (await svc(bot).store.state(512, "draft"))["answers"]["finished_at"]
+    )
+    assert finished.utcoffset() == timedelta(0)
+    assert finished.astimezone(tokyo).strftime("%H:%M") == typed
