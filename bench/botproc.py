@@ -55,7 +55,7 @@ def _built() -> tuple[Application, dict[str, Any]]:
         "restore_s": restore_s,
         "rss_before_kib": before,
         "rss_after_kib": rss_kib(),
-        "pending": len(svc.reminders),
+        "pending": svc.store.indexed(),
     }
 
 

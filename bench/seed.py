@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.reminders import record_for
-from bot.storage.store import CHECKINS, PROFILE, PROFILE_ID, REMINDERS
+from bot.storage.tiny import CHECKINS, PROFILE, PROFILE_ID, REMINDERS
 from rules.model import CheckIn, SessionType
 from rules.reminders import ReminderPlan
 

@@ -16,8 +16,8 @@ from tinydb import TinyDB
 from bench.config import Sizes
 from bench.seed import checkin, seed_athletes
 from bench.table import Row, Target, percentile
-from bot.storage import Store
-from bot.storage.store import CHECKINS
+from bot.storage import TinyStore
+from bot.storage.tiny import CHECKINS
 
 FIRST_UID = 20_000_000
 LAG_PROBE_S = 0.005
@@ -75,7 +75,7 @@ async def _store_run(root: Path, total: int, sizes: Sizes) -> tuple[list[float],
     used, each = _layout(total, sizes.store_athletes)
     uids = list(range(FIRST_UID, FIRST_UID + used))
     seed_athletes(root, uids, checkins=each)
-    store = Store(root)
+    store = TinyStore(root)
     store.prepare()
 
     now = datetime.now(UTC)

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.http import BoundedHTTPXRequest
 from bot.reminders import Reminders
 from bot.services import KEY, Services
-from bot.storage import Store
+from bot.storage import Store, TinyStore
 from bot.teams import TeamScheduler
 from bot.updates import PerUserUpdateProcessor
 
@@ -26,19 +26,17 @@ log = logging.getLogger(__name__)
 
 def build_application(settings: Settings, clock: Clock | None = None) -> Application:
     """The fully wired Application; reads every data file first (OSError, CorruptDataError)."""
-    store = Store(settings.data_dir)
-    store.prepare()
+    store = make_store(settings)
     clock = clock or make_clock(settings.clock_offset_file)
     reminders = Reminders(store, clock)
-    reminders.load(store.scan())
-    teams = TeamScheduler(store, clock, reminders, settings.default_tz)
-    teams.load(store.teams.scan())
+    teams = TeamScheduler(store, clock, settings.default_tz)
     builder = (
         Application.builder()
         .token(settings.token.get_secret_value())
         .defaults(Defaults(tzinfo=UTC))
         .post_init(on_startup)
-        .concurrent_updates(PerUserUpdateProcessor())
+        .post_shutdown(on_shutdown)
+        .concurrent_updates(PerUserUpdateProcessor(guard=store.serialised))
         .request(
             BoundedHTTPXRequest(
                 connect_timeout=settings.request_timeout,
@@ -62,13 +60,34 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     return app
 
 
+def make_store(settings: Settings) -> Store:
+    """PostgreSQL when BOT_DATABASE_URL is set (connected in on_startup), else TinyDB files."""
+    if settings.database_url is not None:
+        from bot.storage.postgres import PostgresStore
+
+        return PostgresStore(
+            settings.database_url.get_secret_value(),
+            worker=settings.worker_id,
+            pool_size=settings.db_pool_size,
+        )
+    store = TinyStore(settings.data_dir)
+    store.load()
+    return store
+
+
 async def on_startup(app: Application) -> None:
-    """Register the command menu and start the reminder tick."""
+    """Connect the store, register the command menu and start the reminder and team ticks."""
     svc: Services = app.bot_data[KEY]
+    await svc.store.open()
     await app.bot.set_my_commands(handlers.basics.COMMANDS)
     svc.reminders.start(app, svc.settings.tick_seconds)
     svc.teams.start(app, svc.settings.tick_seconds)
-    log.info("bot @%s ready; %d reminders pending", app.bot.username, len(svc.reminders))
+    log.info("bot @%s ready (worker %s)", app.bot.username, svc.settings.worker_id)
+
+
+async def on_shutdown(app: Application) -> None:
+    """Close the store's connections."""
+    await app.bot_data[KEY].store.close()
 
 
 @asynccontextmanager
@@ -86,3 +105,4 @@ async def running(app: Application, poll_timeout: int = 10) -> AsyncIterator[App
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
+        await on_shutdown(app)

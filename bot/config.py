@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -43,6 +45,14 @@ class Settings(BaseSettings):
     )
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(8443, ge=1, le=65535)
+    database_url: SecretStr | None = Field(
+        None, description="postgresql://user:password@host:port/db; unset: TinyDB in data_dir"
+    )
+    db_pool_size: int = Field(10, ge=2, le=200, description="PostgreSQL connections per worker")
+    worker_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        description="This process's name in reminder claims (several workers, one database)",
+    )
     clock_offset_file: Path | None = Field(
         None, description="Testing only: a file holding seconds added to the clock"
     )
@@ -64,6 +74,16 @@ class Settings(BaseSettings):
         if value is not None and not SECRET_PATTERN.match(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        """Only PostgreSQL URLs are understood (an empty value means TinyDB)."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not re.match(r"^postgres(ql)?://", value.get_secret_value().strip()):
+            raise ValueError("must start with postgresql:// (unset it to use TinyDB files)")
+        return SecretStr(value.get_secret_value().strip())
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -19,7 +17,7 @@ from telegram.ext import Application, ContextTypes
 from bot import callbacks
 from bot.clock import Clock
 from bot.parsing import zone
-from bot.storage import PendingReminder, StorageWriteError, Store
+from bot.storage import StorageWriteError, Store
 from rules.model import CheckIn
 from rules.preferences import READINESS_KIND, plan_readiness
 from rules.reminders import ReminderPlan, reminder_still_useful
@@ -170,52 +168,27 @@ def run_tick(
 
 
 class Reminders:
-    """Keeps a due-time heap of pending reminders and delivers them at most once each."""
+    """Claims due reminders from the store and delivers each at most once per claim."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
-        """Start empty; `load` fills the heap from the store at start-up."""
+        """Deliver the reminders of `store`, judged against `clock`."""
         self.store = store
         self.clock = clock
-        self._heap: list[tuple[datetime, int, int, str]] = []
-        self._seq = itertools.count()
         self._in_flight: set[str] = set()
         # Sent, but the "sent" mark could not be written yet: never send these again.
         self._delivered: set[str] = set()
         self._limit = asyncio.Semaphore(MAX_PARALLEL_SENDS)
-
-    def load(self, pending: list[PendingReminder]) -> None:
-        """Index every pending reminder found on disk."""
-        for item in pending:
-            self.track(item.user_id, item.record)
-        log.info("restored %d pending reminders", len(pending))
-
-    def track(self, user_id: int, record: dict[str, Any], due: datetime | None = None) -> None:
-        """Index a stored pending reminder (optionally at a later time than its due time)."""
-        when = due or datetime.fromisoformat(record["due_at"])
-        heapq.heappush(self._heap, (when, next(self._seq), user_id, record["id"]))
-
-    def forget(self, user_id: int) -> None:
-        """Drop every indexed reminder of an athlete (after /forget)."""
-        self._heap = [entry for entry in self._heap if entry[2] != user_id]
-        heapq.heapify(self._heap)
-
-    def pending_users(self) -> set[int]:
-        """The athletes with at least one indexed reminder."""
-        return {entry[2] for entry in self._heap}
-
-    def __len__(self) -> int:
-        """How many reminders are indexed (including ones since cancelled)."""
-        return len(self._heap)
 
     def start(self, application: Application, interval: float) -> None:
         """Run the dispatch tick every `interval` seconds in the application's JobQueue."""
         run_tick(application, self.tick, interval, JOB_NAME)
 
     async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Hand every reminder that is due now to its own delivery task."""
-        now = self.clock.now()
-        while self._heap and self._heap[0][0] <= now:
-            _, _, user_id, reminder_id = heapq.heappop(self._heap)
+        """Claim what is due now (as much as there is room to send) and deliver each."""
+        room = MAX_PARALLEL_SENDS - len(self._in_flight)
+        if room <= 0:
+            return
+        for user_id, reminder_id in await self.store.claim_reminders(self.clock.now(), room):
             if reminder_id in self._in_flight:
                 continue
             self._in_flight.add(reminder_id)
@@ -227,6 +200,8 @@ class Reminders:
         """Deliver a just-stored record right away (retried by the tick if that fails)."""
         if record["id"] in self._in_flight:
             return
+        if not await self.store.claim_reminder(user_id, record["id"], self.clock.now()):
+            return  # another worker claimed it first and sends it
         self._in_flight.add(record["id"])
         await self._deliver(bot, user_id, record["id"])
 
@@ -237,7 +212,7 @@ class Reminders:
                 await self._deliver_once(bot, user_id, reminder_id)
         except StorageWriteError as exc:
             log.error("reminder %s: could not record outcome: %s", reminder_id, exc)
-            self.track(user_id, {"id": reminder_id}, self.clock.now() + RETRY_NETWORK)
+            await self._retry(user_id, reminder_id, self.clock.now() + RETRY_NETWORK)
         finally:
             self._in_flight.discard(reminder_id)
 
@@ -263,7 +238,7 @@ class Reminders:
             return
         outcome = await send_once(bot, user_id, record["text"], markup_for(record), now)
         if outcome.status == "retry" and outcome.retry_at is not None:
-            self.track(user_id, record, outcome.retry_at)
+            await self._retry(user_id, reminder_id, outcome.retry_at)
         elif outcome.status == "blocked":
             log.info("athlete %s blocked the bot; stopping their reminders", user_id)
             await self.store.update_profile(user_id, {"active": False})
@@ -304,8 +279,13 @@ class Reminders:
             changes["renewed"] = True
         new = [following] if following else []
         await self.store.change_reminders(user_id, {record["id"]: changes}, new)
-        for added in new:
-            self.track(user_id, added)
+
+    async def _retry(self, user_id: int, reminder_id: str, at: datetime) -> None:
+        """Hand a reminder back to the store for another attempt at `at` (best effort)."""
+        try:
+            await self.store.retry_reminder(user_id, reminder_id, at)
+        except StorageWriteError as exc:  # a lease that runs out brings it back anyway
+            log.error("reminder %s: could not book the retry: %s", reminder_id, exc)
 
 
 def _seconds(value: float | timedelta) -> timedelta:

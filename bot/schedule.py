@@ -69,8 +69,6 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
         new.append(record_for(ready, uid, None, new_id()) | {"repeat": repeat})
     touched = await svc.store.change_reminders(uid, changes, new, when=_live)
     pending = [r for r in touched if r["status"] == "pending"]
-    for record in pending:
-        svc.reminders.track(uid, record)
     log.info("athlete settings applied: %d reminders pending", len(pending))
     return pending
 
@@ -91,6 +89,4 @@ async def snooze(svc: Services, uid: int, reminder_id: str) -> datetime | None:
     touched = await svc.store.change_reminders(
         uid, {reminder_id: changes}, [], when=lambda r: r.get("status") == "sent"
     )
-    for record in touched:
-        svc.reminders.track(uid, record)
     return due if touched else None

@@ -5,8 +5,6 @@ team's outbox. Records first; one repeating tick; restarts resume from the files
 from __future__ import annotations
 
 import hashlib
-import heapq
-import itertools
 import logging
 import secrets
 from collections.abc import Callable
@@ -20,10 +18,9 @@ from telegram.ext import Application, ContextTypes
 
 from bot.clock import Clock
 from bot.parsing import zone
-from bot.reminders import Reminders, run_tick, send_once
+from bot.reminders import run_tick, send_once
 from bot.sessions import Occurrence, next_end, occurrences
-from bot.storage import StorageWriteError, Store
-from bot.storage.teams import Team
+from bot.storage import StorageWriteError, Store, Team
 from rules.article import SENTENCES
 from rules.model import CheckIn
 from rules.team import TeamSummary, red_flag_raised, session_checkin, summarise
@@ -170,58 +167,53 @@ def outbox_items(team: Team, occurrence: Occurrence) -> list[dict[str, Any]]:
 
 
 class TeamScheduler:
-    """Runs each team's session ends and outbox; a heap of (when, team) rebuilt at start-up."""
+    """Runs each team's session ends and outbox when the store says the team is due."""
 
-    def __init__(self, store: Store, clock: Clock, reminders: Reminders, default_tz: str) -> None:
-        """Start empty; `load` fills the heap from the team files."""
+    def __init__(self, store: Store, clock: Clock, default_tz: str) -> None:
+        """Look after the teams of `store`."""
         self.store = store
         self.clock = clock
-        self.reminders = reminders
         self.default_tz = default_tz
-        self._heap: list[tuple[datetime, int, int]] = []
-        self._seq = itertools.count()
         self._in_flight: set[int] = set()
 
-    def load(self, teams: list[Team]) -> None:
-        """Schedule every active team found on disk (due now: it works out what is missed)."""
-        for team in teams:
-            if team.get("active"):
-                self.wake(int(team["id"]))
-
-    def wake(self, team_id: int, at: datetime | None = None) -> None:
+    async def wake(self, team_id: int, at: datetime | None = None) -> None:
         """Look at the team at `at` (default: on the next tick)."""
-        heapq.heappush(self._heap, (at or self.clock.now(), next(self._seq), team_id))
+        await self.store.teams.wake(team_id, at or self.clock.now())
 
     def start(self, application: Application, interval: float) -> None:
         """Run the tick every `interval` seconds (late ticks still run, as for reminders)."""
         run_tick(application, self.tick, interval, JOB_NAME)
 
     async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Hand every team that is due to its own task (one at a time per team)."""
-        now = self.clock.now()
-        while self._heap and self._heap[0][0] <= now:
-            _, _, team_id = heapq.heappop(self._heap)
+        """Claim every team that is due and hand it to its own task."""
+        for team_id, token in await self.store.teams.claim_due(self.clock.now()):
             if team_id in self._in_flight:
                 continue
             self._in_flight.add(team_id)
-            context.application.create_task(self._run(context.bot, team_id), name=f"team:{team_id}")
+            context.application.create_task(
+                self._run(context.bot, team_id, token), name=f"team:{team_id}"
+            )
 
-    async def _run(self, bot: Bot, team_id: int) -> None:
-        """Process one team; a storage failure is retried later."""
+    async def _run(self, bot: Bot, team_id: int, token: int) -> None:
+        """Process one team, then release it until its next look (a failure is retried)."""
         try:
-            await self.process(bot, team_id)
+            next_at = await self.process(bot, team_id)
         except StorageWriteError as exc:
             log.error("team %s: could not record progress: %s", team_id, exc)
-            self.wake(team_id, self.clock.now() + RETRY_STORAGE)
+            next_at = self.clock.now() + RETRY_STORAGE
         finally:
             self._in_flight.discard(team_id)
+        try:
+            await self.store.teams.done(team_id, token, next_at)
+        except StorageWriteError as exc:  # its claim runs out and another look follows
+            log.error("team %s: could not book the next look: %s", team_id, exc)
 
-    async def process(self, bot: Bot, team_id: int) -> None:
-        """Fan out prompts for sessions that ended, send due outbox items, book the next look."""
+    async def process(self, bot: Bot, team_id: int) -> datetime | None:
+        """Fan out prompts for sessions that ended, send due outbox items; when to look next."""
         now = self.clock.now()
         team = await self.store.teams.get(team_id)
         if not team or not team.get("active"):
-            return
+            return None
         tz = zone(team.get("tz") or self.default_tz)
         after = max(datetime.fromisoformat(team["processed_until"]), now - CATCH_UP)
         ended = sorted(
@@ -235,7 +227,7 @@ class TeamScheduler:
         for item in [i for i in team["outbox"].values() if i["status"] == "pending"]:
             if datetime.fromisoformat(item["due_at"]) <= now:
                 await self._send_item(bot, team, item)
-        await self._book_next(team_id, now)
+        return await self._next_look(team_id, now)
 
     async def _fan_out(self, team: Team, occurrence: Occurrence) -> None:
         """Store each active member's prompts (idempotent) and hand them to the dispatcher."""
@@ -243,10 +235,7 @@ class TeamScheduler:
             profile = await self.store.profile(uid)
             if not profile or profile.get("active") is False:
                 continue
-            for record in await self.store.add_reminders(
-                uid, prompt_records(team, occurrence, uid)
-            ):
-                self.reminders.track(uid, record)
+            await self.store.add_reminders(uid, prompt_records(team, occurrence, uid))
         log.info("team %s: session %s ended; prompts queued", team["id"], occurrence.key)
 
     async def _send_item(self, bot: Bot, team: Team, item: dict[str, Any]) -> None:
@@ -316,8 +305,8 @@ class TeamScheduler:
 
         await self.store.teams.update(team_id, apply)
 
-    async def _book_next(self, team_id: int, now: datetime) -> None:
-        """Schedule the team's next look: its next session end or pending outbox item."""
+    async def _next_look(self, team_id: int, now: datetime) -> datetime | None:
+        """The team's next look: its next session end or pending outbox item."""
         team = await self.store.teams.get(team_id) or {}
         tz = zone(team.get("tz") or self.default_tz)
         times = [next_end(s, tz, now) for s in team.get("sessions", {}).values()]
@@ -326,9 +315,7 @@ class TeamScheduler:
             for i in team.get("outbox", {}).values()
             if i["status"] == "pending"
         ]
-        when = min((t for t in times if t is not None), default=None)
-        if when is not None:
-            self.wake(team_id, when)
+        return min((t for t in times if t is not None), default=None)
 
     async def red_flag(self, uid: int, checkin_id: str) -> None:
         """Queue a private alert to every coach of every team the athlete shares with."""
@@ -356,7 +343,7 @@ class TeamScheduler:
                 return True
 
             if await self.store.teams.update(team_id, add):
-                self.wake(team_id)
+                await self.wake(team_id)
 
 
 def _mark_processed(now: datetime, items: list[dict[str, Any]]) -> Callable[[Team], Team]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from telegram import Update
@@ -27,12 +28,18 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     """Runs different users' updates concurrently, each user's one at a time in arrival order.
 
     A user's answers read and rewrite their draft, so two of them must never interleave; the
-    FIFO asyncio.Lock per user keeps them in the order PTB fetched them.
+    FIFO asyncio.Lock per user keeps them in the order PTB fetched them, and `guard` (the store's
+    lock) keeps other processes sharing the database from handling the same user meanwhile.
     """
 
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+        guard: Callable[[Hashable], AbstractAsyncContextManager[None]] | None = None,
+    ) -> None:
         """Allow up to `max_concurrent_updates` updates in flight."""
         super().__init__(max_concurrent_updates)
+        self._guard = guard or (lambda _key: nullcontext())
         self._locks: dict[Hashable, asyncio.Lock] = {}
         self._users: Counter[Hashable] = Counter()
 
@@ -42,7 +49,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] += 1
         try:
-            async with lock:
+            async with lock, self._guard(key):
                 await coroutine
         finally:
             self._users[key] -= 1

@@ -101,7 +101,6 @@ async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     uid = update.effective_user.id
     svc = services(context)
     await svc.store.forget(uid)
-    svc.reminders.forget(uid)
     context.application.drop_user_data(uid)
     context.application.drop_chat_data(update.effective_chat.id)
     await update.effective_chat.send_message(

@@ -94,8 +94,6 @@ async def _finish(
     reply = reply_record(uid, model.id, advice.render(), now, ate_button=ate, reminder_id=new_id())
     if not await svc.store.save_checkin(uid, record, [*records, reply], clear_state=DRAFT):
         return
-    for reminder in records:
-        svc.reminders.track(uid, reminder)
     await svc.reminders.send_now(context.bot, uid, reply)
     if advice.red_flag:
         await svc.teams.red_flag(uid, model.id)

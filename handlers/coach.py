@@ -15,7 +15,7 @@ from bot.parsing import parse_timezone, zone
 from bot.profiles import new_id
 from bot.services import Services, services
 from bot.sessions import USAGE, describe, latest, parse_session
-from bot.storage.teams import Team
+from bot.storage import Team
 from bot.teams import bot_link_markup, is_admin, join_payload, new_code, session_summary
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ async def team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return doc
 
     saved = await svc.store.teams.update(chat.id, apply)
-    svc.teams.wake(chat.id)
+    await svc.teams.wake(chat.id)
     note = (
         "\n\nYou posted anonymously, so I can't tell who you are: to get private rosters and "
         "red-flag alerts, send /coach here without anonymity."
@@ -167,7 +167,7 @@ async def session(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await svc.store.teams.update(
         chat.id, lambda doc: doc["sessions"].update({record["id"]: record})
     )
-    svc.teams.wake(chat.id)
+    await svc.teams.wake(chat.id)
     await chat.send_message(
         f"Scheduled: {describe(record)} ({found['tz']}). When it ends, every member gets a "
         "private check-in prompt; the team summary follows here later."
@@ -283,4 +283,4 @@ async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await svc.store.teams.update(change.chat.id, lambda doc: doc.update(active=active))
     log.info("team %s %s", change.chat.id, "resumed" if active else "paused: bot removed")
     if active:
-        svc.teams.wake(change.chat.id)
+        await svc.teams.wake(change.chat.id)

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot.parsing import zone
 from bot.services import Services, services
-from bot.storage.teams import Team
+from bot.storage import Team
 from bot.teams import is_admin
 from handlers.common import answer_query, keyboard
 from rules.model import SESSION_LABELS, CheckIn, Kind

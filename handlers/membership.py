@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot.flows import CHECKIN, ONBOARDING
 from bot.services import Services, services
-from bot.storage.teams import Team
+from bot.storage import Team
 from handlers import checkin as checkin_handlers
 from handlers.common import answer_query, drop_buttons, keyboard
 from handlers.flow import start_flow

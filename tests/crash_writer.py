@@ -6,7 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.storage import Store
+from bot.storage import Store, TinyStore
 
 ATHLETES = (11, 22, 33, -44)
 
@@ -45,7 +45,7 @@ async def athlete_loop(store: Store, uid: int) -> None:
 
 async def main(data_dir: Path) -> None:
     """Run one writer per athlete concurrently until killed."""
-    store = Store(data_dir)
+    store = TinyStore(data_dir)
     store.prepare()
     await asyncio.gather(*(athlete_loop(store, uid) for uid in ATHLETES))
 

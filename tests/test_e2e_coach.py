@@ -8,7 +8,7 @@ import pytest
 
 from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeGroup, FakeUser
-from bot.storage import Store
+from bot.storage import Store, TinyStore
 from tests.conftest import eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import advance_to
@@ -310,7 +310,7 @@ async def test_added_to_group_without_team_gets_a_hint(api: FakeBotAPI, bot) -> 
 
 async def seed_team(data_dir, clock: Clock, size: int) -> datetime:
     """Store a team with `size` consenting members and a 10-minute session; return its end."""
-    store = Store(data_dir)
+    store = TinyStore(data_dir)
     store.prepare()
     now = clock.now()
     start = (now + timedelta(minutes=2)).replace(second=0, microsecond=0)

@@ -89,7 +89,6 @@ async def test_forget_leaves_no_trace(api: FakeBotAPI, bot, clock: Clock, data_d
     await user.expect("everything about you is erased")
     assert _files_mentioning(data_dir, str(UID)) == []
     assert await svc(bot).store.everything(UID) == {}
-    assert svc(bot).reminders.pending_users().isdisjoint({UID})
     assert UID not in bot.user_data
     clock.advance(timedelta(days=3))
     await user.send("/help")

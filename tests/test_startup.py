@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Store
+from bot.storage import TinyStore
 from tests.conftest import TOKEN
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ def test_unusable_data_dir_stops_with_one_line(tmp_path: Path) -> None:
 
 def prepared(tmp_path: Path) -> Path:
     """A data dir with one good athlete file (and its previous version), returns the file."""
-    store = Store(tmp_path / "data")
+    store = TinyStore(tmp_path / "data")
     store.prepare()
     path = store.athletes_dir / "5.json"
     path.write_text(json.dumps(GOOD))
@@ -96,8 +96,8 @@ def test_corrupt_file_is_named_and_restorable(tmp_path: Path, content: bytes) ->
     assert path.read_bytes() == good
     [aside] = path.parent.glob("5.json.corrupt-*")
     assert aside.read_bytes() == content  # nothing is thrown away
-    assert Store(tmp_path / "data").scan() == []
-    assert sorted(Store(tmp_path / "data").athlete_ids()) == [5]
+    assert TinyStore(tmp_path / "data").scan() == []
+    assert sorted(TinyStore(tmp_path / "data").athlete_ids()) == [5]
 
 
 def test_corrupt_file_without_backup_says_so(tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_corrupt_file_without_backup_says_so(tmp_path: Path) -> None:
 
 
 async def test_every_write_keeps_the_previous_version(tmp_path: Path) -> None:
-    store = Store(tmp_path / "data")
+    store = TinyStore(tmp_path / "data")
     store.prepare()
     await store.update_profile(5, {"tz": "UTC"})
     first = (store.athletes_dir / "5.json").read_bytes()

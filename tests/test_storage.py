@@ -1,4 +1,4 @@
-"""Tests of the durable per-athlete Store and its atomic JSON storage (real files)."""
+"""Tests of the durable per-athlete TinyStore and its atomic JSON storage (real files)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import CorruptDataError, StorageWriteError, Store, atomic
+from bot.storage import CorruptDataError, StorageWriteError, TinyStore, atomic
 
 UID = 4242
 
@@ -39,20 +39,20 @@ def reminder(rid: str, status: str = "pending", **extra: object) -> dict:
     }
 
 
-def on_disk(store: Store, uid: int = UID) -> dict:
+def on_disk(store: TinyStore, uid: int = UID) -> dict:
     """The athlete's file as parsed straight from disk."""
     return json.loads((store.athletes_dir / f"{uid}.json").read_bytes())
 
 
-def tmp_files(store: Store) -> list[Path]:
+def tmp_files(store: TinyStore) -> list[Path]:
     """Temp files left in the athletes folder."""
     return [p for p in store.athletes_dir.iterdir() if p.name.endswith(".tmp")]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    """A prepared Store in a fresh folder."""
-    s = Store(tmp_path / "data")
+def store(tmp_path: Path) -> TinyStore:
+    """A prepared TinyStore in a fresh folder."""
+    s = TinyStore(tmp_path / "data")
     s.prepare()
     return s
 
@@ -60,7 +60,7 @@ def store(tmp_path: Path) -> Store:
 # -- profile and state -------------------------------------------------------------------------
 
 
-async def test_profile_round_trip_and_merge(store: Store) -> None:
+async def test_profile_round_trip_and_merge(store: TinyStore) -> None:
     assert await store.profile(UID) is None
     assert await store.update_profile(UID, {"name": "Ann", "sport": "run"}) == {
         "name": "Ann",
@@ -72,7 +72,7 @@ async def test_profile_round_trip_and_merge(store: Store) -> None:
     assert on_disk(store)["profile"] == {"1": merged}
 
 
-async def test_profile_returned_and_passed_dicts_are_detached(store: Store) -> None:
+async def test_profile_returned_and_passed_dicts_are_detached(store: TinyStore) -> None:
     changes = {"tags": ["a"]}
     returned = await store.update_profile(UID, changes)
     changes["tags"].append("from-input")
@@ -82,7 +82,7 @@ async def test_profile_returned_and_passed_dicts_are_detached(store: Store) -> N
     assert on_disk(store)["profile"]["1"] == {"tags": ["a"]}
 
 
-async def test_state_set_get_delete(store: Store) -> None:
+async def test_state_set_get_delete(store: TinyStore) -> None:
     assert await store.state(UID, "checkin") is None
     await store.set_state(UID, "checkin", {"step": 1, "answers": {"q1": 3}})
     await store.set_state(UID, "other", {"x": 1})
@@ -95,7 +95,7 @@ async def test_state_set_get_delete(store: Store) -> None:
     assert [row["key"] for row in on_disk(store)["state"].values()] == ["other"]
 
 
-async def test_state_mutating_returned_or_passed_dict_changes_nothing(store: Store) -> None:
+async def test_state_mutating_returned_or_passed_dict_changes_nothing(store: TinyStore) -> None:
     value = {"answers": {"q1": 1}}
     await store.set_state(UID, "checkin", value)
     value["answers"]["q1"] = 99
@@ -109,7 +109,7 @@ async def test_state_mutating_returned_or_passed_dict_changes_nothing(store: Sto
 # -- check-ins -----------------------------------------------------------------------------------
 
 
-async def test_save_checkin_dedupes_by_id(store: Store) -> None:
+async def test_save_checkin_dedupes_by_id(store: TinyStore) -> None:
     assert await store.save_checkin(UID, checkin("c01", update_id=1), [reminder("r1")]) is True
     assert await store.save_checkin(UID, checkin("c01", update_id=2), [reminder("r2")]) is False
     assert [r["id"] for r in await store.checkins(UID)] == ["c01"]
@@ -118,7 +118,7 @@ async def test_save_checkin_dedupes_by_id(store: Store) -> None:
     assert [r["id"] for r in data["reminders"].values()] == ["r1"]
 
 
-async def test_save_checkin_dedupes_by_update_id(store: Store) -> None:
+async def test_save_checkin_dedupes_by_update_id(store: TinyStore) -> None:
     assert await store.save_checkin(UID, checkin("c01", update_id=7), []) is True
     assert await store.save_checkin(UID, checkin("c02", update_id=7), [reminder("r")]) is False
     # records without update_id never collide on it
@@ -129,7 +129,7 @@ async def test_save_checkin_dedupes_by_update_id(store: Store) -> None:
 
 
 async def test_save_checkin_is_one_file_write(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: TinyStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await store.set_state(UID, "checkin", {"step": 3})
     await store.set_state(UID, "keep", {"v": 1})
@@ -156,7 +156,7 @@ async def test_save_checkin_is_one_file_write(
     assert len(calls) == 1
 
 
-async def test_checkins_sorted_and_fetched_by_id(store: Store) -> None:
+async def test_checkins_sorted_and_fetched_by_id(store: TinyStore) -> None:
     await store.save_checkin(UID, checkin("c02"), [])
     await store.save_checkin(UID, checkin("c01"), [])
     assert [r["id"] for r in await store.checkins(UID)] == ["c01", "c02"]
@@ -165,7 +165,7 @@ async def test_checkins_sorted_and_fetched_by_id(store: Store) -> None:
     assert await store.checkins(999) == []
 
 
-async def test_set_reminders_status_only_touches_pending_matches(store: Store) -> None:
+async def test_set_reminders_status_only_touches_pending_matches(store: TinyStore) -> None:
     await store.save_checkin(
         UID,
         checkin("c01"),
@@ -194,14 +194,14 @@ async def test_set_reminders_status_only_touches_pending_matches(store: Store) -
 # -- start-up scan and corruption -----------------------------------------------------------------
 
 
-async def test_scan_returns_pending_reminders_across_athletes(store: Store) -> None:
+async def test_scan_returns_pending_reminders_across_athletes(store: TinyStore) -> None:
     await store.save_checkin(1, checkin("c01"), [reminder("p1"), reminder("s1", status="sent")])
     await store.save_checkin(2, checkin("c02"), [reminder("p2"), reminder("p3")])
     await store.save_checkin(3, checkin("c03"), [reminder("s3", status="done")])
     await store.update_profile(-100, {"group": True})
-    found = {(p.user_id, p.record["id"]) for p in Store(store.data_dir).scan()}
+    found = {(p.user_id, p.record["id"]) for p in TinyStore(store.data_dir).scan()}
     assert found == {(1, "p1"), (2, "p2"), (2, "p3")}
-    assert sorted(Store(store.data_dir).athlete_ids()) == [-100, 1, 2, 3]
+    assert sorted(TinyStore(store.data_dir).athlete_ids()) == [-100, 1, 2, 3]
 
 
 @pytest.mark.parametrize(
@@ -209,17 +209,17 @@ async def test_scan_returns_pending_reminders_across_athletes(store: Store) -> N
     [b'{"checkins":{"1":{"id":"c', b"\x00\xff garbage", b"", b"[1, 2]"],
     ids=["truncated", "garbage", "empty", "not-an-object"],
 )
-async def test_scan_names_corrupt_file(store: Store, content: bytes) -> None:
+async def test_scan_names_corrupt_file(store: TinyStore, content: bytes) -> None:
     await store.save_checkin(1, checkin("c01"), [reminder("ok")])
     broken = store.athletes_dir / "77.json"
     broken.write_bytes(content)
     with pytest.raises(CorruptDataError) as info:
-        Store(store.data_dir).scan()
+        TinyStore(store.data_dir).scan()
     assert str(broken) in str(info.value)
     assert info.value.path == broken
 
 
-async def test_write_to_corrupt_file_raises_and_leaves_it(store: Store) -> None:
+async def test_write_to_corrupt_file_raises_and_leaves_it(store: TinyStore) -> None:
     broken = store.athletes_dir / f"{UID}.json"
     broken.write_bytes(b'{"checkins": {')
     with pytest.raises(CorruptDataError):
@@ -232,7 +232,7 @@ async def test_write_to_corrupt_file_raises_and_leaves_it(store: Store) -> None:
 # -- files on disk ------------------------------------------------------------------------------
 
 
-async def test_files_are_owner_only(store: Store) -> None:
+async def test_files_are_owner_only(store: TinyStore) -> None:
     await store.save_checkin(UID, checkin("c01"), [reminder("r1")])
     await store.update_profile(UID, {"name": "Ann"})
     path = store.athletes_dir / f"{UID}.json"
@@ -240,11 +240,11 @@ async def test_files_are_owner_only(store: Store) -> None:
     assert stat.S_IMODE(store.athletes_dir.stat().st_mode) == 0o700
 
 
-async def test_data_survives_fresh_store(store: Store) -> None:
+async def test_data_survives_fresh_store(store: TinyStore) -> None:
     await store.update_profile(UID, {"name": "Ann"})
     await store.set_state(UID, "checkin", {"step": 2})
     await store.save_checkin(UID, checkin("c01", update_id=5), [reminder("r1")])
-    fresh = Store(store.data_dir)
+    fresh = TinyStore(store.data_dir)
     assert await fresh.profile(UID) == {"name": "Ann"}
     assert await fresh.state(UID, "checkin") == {"step": 2}
     assert [r["id"] for r in await fresh.checkins(UID)] == ["c01"]
@@ -252,7 +252,7 @@ async def test_data_survives_fresh_store(store: Store) -> None:
     assert await fresh.save_checkin(UID, checkin("c99", update_id=5), []) is False
 
 
-async def test_forget_erases_every_trace(store: Store) -> None:
+async def test_forget_erases_every_trace(store: TinyStore) -> None:
     uid, other = 918273645, 5
     await store.update_profile(uid, {"name": "Secret Name"})
     await store.save_checkin(uid, checkin("c01", note="Secret Note"), [reminder("r1")])
@@ -274,7 +274,7 @@ async def test_forget_erases_every_trace(store: Store) -> None:
     assert [r["id"] for r in await store.checkins(other)] == ["c02"]
     assert sorted(store.athlete_ids()) == [other]
     await store.forget(uid)  # forgetting twice is harmless
-    assert await Store(store.data_dir).profile(uid) is None
+    assert await TinyStore(store.data_dir).profile(uid) is None
 
 
 # -- write failures -----------------------------------------------------------------------------
@@ -287,7 +287,7 @@ def enospc(*_args: object, **_kwargs: object) -> None:
 
 @pytest.mark.parametrize("victim", ["replace", "fsync"])
 async def test_write_failure_keeps_old_data(
-    store: Store, monkeypatch: pytest.MonkeyPatch, victim: str
+    store: TinyStore, monkeypatch: pytest.MonkeyPatch, victim: str
 ) -> None:
     await store.update_profile(UID, {"name": "Ann"})
     await store.set_state(UID, "checkin", {"step": 2})
@@ -324,7 +324,7 @@ async def test_write_failure_keeps_old_data(
     assert tmp_files(store) == []
 
 
-async def test_unencodable_value_does_not_stick_in_memory(store: Store) -> None:
+async def test_unencodable_value_does_not_stick_in_memory(store: TinyStore) -> None:
     await store.save_checkin(UID, checkin("c01"), [])
     before = (store.athletes_dir / f"{UID}.json").read_bytes()
     with pytest.raises(TypeError):
@@ -347,7 +347,7 @@ async def test_unencodable_value_does_not_stick_in_memory(store: Store) -> None:
 async def test_concurrent_writes_all_land(
     tmp_path: Path, n_athletes: int, n_writes: int, max_open: int
 ) -> None:
-    store = Store(tmp_path / "data", max_open=max_open)
+    store = TinyStore(tmp_path / "data", max_open=max_open)
     store.prepare()
     athletes = range(100, 100 + n_athletes)
     per_athlete = n_writes // n_athletes
@@ -359,14 +359,14 @@ async def test_concurrent_writes_all_land(
         )
 
     assert all(await asyncio.gather(*(one(n) for n in range(n_writes))))
-    fresh = Store(store.data_dir)
+    fresh = TinyStore(store.data_dir)
     for uid in athletes:
         assert len(await fresh.checkins(uid)) == per_athlete, uid
         assert len(await fresh.reminders(uid)) == per_athlete, uid
     assert len(fresh.scan()) == n_writes
 
 
-async def test_event_loop_not_blocked(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_event_loop_not_blocked(store: TinyStore, monkeypatch: pytest.MonkeyPatch) -> None:
     real_fsync = os.fsync
 
     def slow_fsync(fd: int) -> None:

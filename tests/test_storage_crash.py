@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Store
+from bot.storage import TinyStore
 from tests.test_storage import reminder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def check_files_parse(data_dir: Path, note: str) -> None:
 async def verify(data_dir: Path, acked: list[str], note: str) -> None:
     """Every file parses, every acked id is stored exactly once, scan() works."""
     check_files_parse(data_dir, note)
-    store = Store(data_dir)
+    store = TinyStore(data_dir)
     store.scan()
     stored: Counter[str] = Counter()
     for uid in store.athlete_ids():
@@ -98,7 +98,7 @@ async def run_trial(tmp_path: Path, seed: int) -> None:
     assert child.acked, f"seed={seed}: no acknowledgements"
     await verify(data_dir, child.acked, f"seed={seed} ({len(child.acked)} acked)")
     # the crashed folder is still usable: a new Store can keep writing
-    store = Store(data_dir)
+    store = TinyStore(data_dir)
     store.prepare()
     assert await store.save_checkin(11, {"id": "after", "created_at": "z"}, []) is True
 
@@ -115,13 +115,13 @@ async def test_sigkill_during_writes_loses_nothing_many(tmp_path: Path, seed: in
 
 
 async def test_leftover_tmp_file_is_ignored(tmp_path: Path) -> None:
-    store = Store(tmp_path / "data")
+    store = TinyStore(tmp_path / "data")
     store.prepare()
     assert await store.save_checkin(5, {"id": "c1", "created_at": "a"}, [reminder("r1")])
     # what a write killed between mkstemp and os.replace leaves behind
     (store.athletes_dir / ".5.json.k3j4h5.tmp").write_bytes(b'{"checkins":{"1":{"id":"c')
     (store.athletes_dir / ".6.json.zz.tmp").write_bytes(b"")
-    fresh = Store(store.data_dir)
+    fresh = TinyStore(store.data_dir)
     assert list(fresh.athlete_ids()) == [5]
     assert [(p.user_id, p.record["id"]) for p in fresh.scan()] == [(5, "r1")]
     assert [r["id"] for r in await fresh.checkins(5)] == ["c1"]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.sessions import latest, next_end, occurrences, parse_session
-from bot.storage import Store
+from bot.storage import TinyStore
 from rules.model import CheckIn
 from rules.team import MIN_FOR_DETAILS, session_checkin, summarise
 
@@ -95,7 +95,7 @@ def test_session_checkin_picks_latest_after_start() -> None:
 
 async def test_leave_and_forget_remove_team_links(tmp_path: Path) -> None:
     """Leaving cancels that team's prompts; /forget drops the athlete from every team file."""
-    store = Store(tmp_path)
+    store = TinyStore(tmp_path)
     store.prepare()
     for team_id in (-1, -2):
         await store.teams.update(team_id, lambda doc, t=team_id: doc.update(id=t, members={}))
@@ -105,6 +105,7 @@ async def test_leave_and_forget_remove_team_links(tmp_path: Path) -> None:
     assert not await store.join_team(7, -1, {"name": "Ana", "joined_at": "y"})
     assert set((await store.profile(7))["teams"]) == {"-1", "-2"}
     prompt = {"id": "p1", "team_id": -2, "status": "pending", "kind": "team_prompt"}
+    prompt |= {"due_at": "2026-01-01T10:00:00+00:00"}
     await store.add_reminders(7, [prompt])
     assert await store.leave_team(7, -2)
     assert not await store.leave_team(7, -2)

@@ -1,6 +1,15 @@
-"""Durable storage behind a small interface (TinyDB today)."""
+"""Durable storage behind a small interface: TinyDB files by default, PostgreSQL when configured."""
 
 from bot.storage.atomic import CorruptDataError, StorageWriteError
-from bot.storage.store import PendingReminder, Store
+from bot.storage.base import Store, Team, TeamStore
+from bot.storage.tiny import PendingReminder, TinyStore
 
-__all__ = ["CorruptDataError", "PendingReminder", "StorageWriteError", "Store"]
+__all__ = [
+    "CorruptDataError",
+    "PendingReminder",
+    "StorageWriteError",
+    "Store",
+    "Team",
+    "TeamStore",
+    "TinyStore",
+]

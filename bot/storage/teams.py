@@ -1,5 +1,5 @@
-"""Team data: one atomic JSON file per team (named by its group's chat id), read and written off
-the event loop. A write costs the same however many teams exist."""
+"""TinyDB-backend team data: one atomic JSON file per team (named by its group's chat id), read and
+written off the event loop. A write costs the same however many teams exist."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ import copy
 import os
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from bot.storage.agenda import Agenda
 from bot.storage.atomic import AtomicJSONStorage
+from bot.storage.base import Team, TeamStore
 
 T = TypeVar("T")
-Team = dict[str, Any]
 
 
-class TeamStore:
+class TinyTeamStore(TeamStore):
     """Durable per-team documents; `update` is one atomic read-modify-write under a lock."""
 
     def __init__(self, folder: Path) -> None:
@@ -26,6 +28,7 @@ class TeamStore:
         self._files: dict[int, AtomicJSONStorage] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
+        self.agenda: Agenda[int] = Agenda()
 
     def prepare(self) -> None:
         """Create the folder (owner-only)."""
@@ -81,3 +84,16 @@ class TeamStore:
     async def update(self, team_id: int, fn: Callable[[Team], T]) -> T:
         """Change a team in one atomic write (`fn` mutates the dict and returns a result)."""
         return await asyncio.to_thread(self._update_sync, team_id, fn)
+
+    async def wake(self, team_id: int, at: datetime) -> None:
+        """Index the team at `at`."""
+        self.agenda.push(team_id, at)
+
+    async def claim_due(self, now: datetime) -> list[tuple[int, int]]:
+        """The due teams of the in-memory index (no token needed in one process)."""
+        return [(team_id, 0) for team_id in self.agenda.pop_due(now, 1_000)]
+
+    async def done(self, team_id: int, token: int, next_at: datetime | None) -> None:
+        """Index the team's next look-up."""
+        if next_at is not None:
+            self.agenda.push(team_id, next_at)

@@ -1,4 +1,4 @@
-"""The Store: every athlete's data in TinyDB, one durable file per athlete."""
+"""The TinyDB store: every athlete's data in one durable file per athlete (one process)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
+from bot.storage.agenda import AT_ONCE, Agenda
 from bot.storage.atomic import AtomicJSONStorage, backup_path
+from bot.storage.base import Record, Store, add_member, drop_member, link_team, pending
 from bot.storage.recover import check_shape
-from bot.storage.teams import TeamStore
+from bot.storage.teams import TinyTeamStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,8 +52,8 @@ class AthleteFile:
         return self.db.table(name, cache_size=0)
 
 
-class Store:
-    """Durable per-athlete storage; all public coroutines run their disk work off the event loop."""
+class TinyStore(Store):
+    """Durable per-athlete files; all public coroutines run their disk work off the event loop."""
 
     def __init__(self, data_dir: Path, *, max_open: int = 512) -> None:
         """Use `data_dir` (created if needed, owner-only)."""
@@ -62,7 +65,8 @@ class Store:
         # Per-athlete locks outlive evicted AthleteFiles, so a handle evicted mid-write and
         # a freshly opened one for the same athlete can never read/write concurrently.
         self._locks: dict[int, threading.Lock] = {}
-        self.teams = TeamStore(self.data_dir / "teams")
+        self.teams = TinyTeamStore(self.data_dir / "teams")
+        self._due: Agenda[tuple[int, str]] = Agenda()
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -74,6 +78,26 @@ class Store:
         probe.write_bytes(b"ok")
         probe.unlink()
         self.teams.prepare()
+
+    def load(self) -> None:
+        """Prepare the folders, read every file, index what is due (CorruptDataError, OSError)."""
+        self.prepare()
+        for item in self.scan():
+            self._index(item.user_id, [item.record])
+        for team in self.teams.scan():
+            if team.get("active"):
+                self.teams.agenda.push(int(team["id"]), AT_ONCE)
+        log.info("restored %d pending reminders", self.indexed())
+
+    async def open(self) -> None:
+        """Nothing to connect: `load` has read the files."""
+
+    async def close(self) -> None:
+        """Nothing to release: every write is already durable."""
+
+    def indexed(self) -> int:
+        """How many reminders the in-memory due index holds."""
+        return len(self._due)
 
     def athlete_ids(self) -> Iterator[int]:
         """Every athlete with a data file."""
@@ -132,6 +156,12 @@ class Store:
             handle = self._file(uid)
             with handle.storage.batch():
                 return fn(handle)
+
+    def _index(self, uid: int, records: list[Record]) -> None:
+        """Index the pending ones among just-written reminder records at their due time."""
+        for record in records:
+            if pending(record):
+                self._due.push((uid, record["id"]), datetime.fromisoformat(record["due_at"]))
 
     async def _read(self, uid: int, fn: Callable[[AthleteFile], T], default: T = None) -> T:
         """Run a read in a worker thread."""
@@ -207,7 +237,10 @@ class Store:
                 _put_keyed(f.table(STATE), clear_state, None)
             return True
 
-        return await self._write(uid, apply)
+        saved = await self._write(uid, apply)
+        if saved:
+            self._index(uid, reminders)
+        return saved
 
     async def checkin(self, uid: int, checkin_id: str) -> dict[str, Any] | None:
         """One check-in by id."""
@@ -259,7 +292,9 @@ class Store:
             table.insert_multiple(fresh)
             return copy.deepcopy(fresh)
 
-        return await self._write(uid, apply)
+        added = await self._write(uid, apply)
+        self._index(uid, added)
+        return added
 
     async def set_reminders_status(
         self, uid: int, match: Callable[[dict[str, Any]], bool], changes: dict[str, Any]
@@ -281,7 +316,7 @@ class Store:
         changes: dict[str, dict[str, Any]],
         new: list[dict[str, Any]],
         *,
-        when: Callable[[dict[str, Any]], bool] = lambda r: r.get("status") == "pending",
+        when: Callable[[dict[str, Any]], bool] = pending,
     ) -> list[dict[str, Any]]:
         """Merge per-id changes into reminders that pass `when` and add new ones in one write."""
         changes, new = copy.deepcopy(changes), copy.deepcopy(new)
@@ -296,7 +331,21 @@ class Store:
             table.insert_multiple(new)
             return copy.deepcopy([*touched, *new])
 
-        return await self._write(uid, apply)
+        written = await self._write(uid, apply)
+        self._index(uid, written)
+        return written
+
+    async def claim_reminders(self, now: datetime, limit: int) -> list[tuple[int, str]]:
+        """The due entries of the in-memory index (the one process is the only sender)."""
+        return self._due.pop_due(now, limit)
+
+    async def claim_reminder(self, uid: int, reminder_id: str, now: datetime) -> bool:
+        """Always granted: the dispatcher's in-flight set keeps one process from sending twice."""
+        return True
+
+    async def retry_reminder(self, uid: int, reminder_id: str, at: datetime) -> None:
+        """Index the reminder again at `at`."""
+        self._due.push((uid, reminder_id), at)
 
     # -- export and erase -------------------------------------------------------------------
 
@@ -319,23 +368,11 @@ class Store:
         """Add the athlete (who consented to share) to a team; False if already a member."""
         member = copy.deepcopy(member)
         await self._write(uid, lambda f: _link_team(f, team_id, member["joined_at"]))
-
-        def add(team: dict[str, Any]) -> bool:
-            if not team:
-                return False
-            key = str(uid)
-            team.setdefault("invited", {}).pop(key, None)
-            new = key not in team["members"]
-            team["members"][key] = team["members"].get(key) or member
-            return new
-
-        return await self.teams.update(team_id, add)
+        return await self.teams.update(team_id, add_member(uid, member))
 
     async def leave_team(self, uid: int, team_id: int) -> bool:
         """Stop sharing with a team at once (its pending prompts too); False if not a member."""
-        left = await self.teams.update(
-            team_id, lambda team: team.get("members", {}).pop(str(uid), None) is not None
-        )
+        left = await self.teams.update(team_id, drop_member(uid))
 
         def unlink(f: AthleteFile) -> None:
             _link_team(f, team_id, None)
@@ -353,9 +390,7 @@ class Store:
     async def forget(self, uid: int) -> None:
         """Erase everything stored about the athlete, team memberships included."""
         for team_id in (await self.profile(uid) or {}).get("teams", {}):
-            await self.teams.update(
-                int(team_id), lambda team: team.get("members", {}).pop(str(uid), None)
-            )
+            await self.teams.update(int(team_id), drop_member(uid))
 
         def erase() -> None:
             with self._lock(uid):
@@ -381,11 +416,8 @@ def _plain(doc: Document | None) -> dict[str, Any] | None:
 def _link_team(f: AthleteFile, team_id: int, joined_at: str | None) -> None:
     """Add (or with None, remove) a team in the profile's back-references."""
     table = f.table(PROFILE)
-    profile = dict(table.get(doc_id=PROFILE_ID) or {})
-    teams = {k: v for k, v in profile.get("teams", {}).items() if k != str(team_id)}
-    if joined_at is not None:
-        teams[str(team_id)] = {"joined_at": joined_at}
-    table.upsert(Document({**profile, "teams": teams}, doc_id=PROFILE_ID))
+    profile = link_team(dict(table.get(doc_id=PROFILE_ID) or {}), team_id, joined_at)
+    table.upsert(Document(profile, doc_id=PROFILE_ID))
 
 
 def _get_keyed(table: Table, key: str) -> dict[str, Any] | None:

@@ -1,0 +1,202 @@
+"""The storage interface every backend implements (TinyDB files, PostgreSQL).
+
+The store is also the schedule: reminders and team look-ups are *claimed* from it when due, so
+one process or several sharing a database each send a due item exactly once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Team = dict[str, Any]
+Record = dict[str, Any]
+
+
+def pending(record: Record) -> bool:
+    """Whether a reminder record still waits to be sent."""
+    return record.get("status") == "pending"
+
+
+class TeamStore(ABC):
+    """Team documents keyed by their group's chat id, plus each team's next look-up time."""
+
+    @abstractmethod
+    async def all(self) -> list[Team]:
+        """Every stored team (for rare look-ups such as a coach's roster)."""
+
+    @abstractmethod
+    async def get(self, team_id: int) -> Team | None:
+        """The team stored under this group chat id."""
+
+    @abstractmethod
+    async def update(self, team_id: int, fn: Callable[[Team], T]) -> T:
+        """Change a team in one atomic write (`fn` mutates the dict, {} when new, and returns)."""
+
+    @abstractmethod
+    async def wake(self, team_id: int, at: datetime) -> None:
+        """Make the team due for a look-up at `at` (or earlier, if it already is)."""
+
+    @abstractmethod
+    async def claim_due(self, now: datetime) -> list[tuple[int, int]]:
+        """Claim the teams due by `now` as (team id, token); no one else gets them until `done`."""
+
+    @abstractmethod
+    async def done(self, team_id: int, token: int, next_at: datetime | None) -> None:
+        """Release a claimed team, due next at `next_at` unless it was woken meanwhile."""
+
+
+class Store(ABC):
+    """Durable per-athlete data: profile, conversation state, check-ins, reminders, teams."""
+
+    teams: TeamStore
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect (inside the running event loop)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections."""
+
+    @asynccontextmanager
+    async def serialised(self, key: Hashable) -> AsyncIterator[None]:
+        """Hold `key` (one user's updates) exclusively across every process sharing the data."""
+        yield
+
+    # -- profile and conversation state -----------------------------------------------------
+
+    @abstractmethod
+    async def profile(self, uid: int) -> Record | None:
+        """The athlete's profile, or None for someone we have never stored."""
+
+    @abstractmethod
+    async def update_profile(
+        self, uid: int, changes: Record, *, clear_state: str | None = None
+    ) -> Record:
+        """Merge `changes` into the profile (and drop a state key, in the same write)."""
+
+    @abstractmethod
+    async def state(self, uid: int, key: str) -> Record | None:
+        """A piece of conversation state (e.g. the check-in being answered)."""
+
+    @abstractmethod
+    async def set_state(self, uid: int, key: str, value: Record | None) -> None:
+        """Replace (or with None, delete) a piece of conversation state."""
+
+    # -- check-ins --------------------------------------------------------------------------
+
+    @abstractmethod
+    async def checkins(self, uid: int) -> list[Record]:
+        """All stored check-ins and follow-ups of the athlete, oldest first."""
+
+    @abstractmethod
+    async def save_checkin(
+        self, uid: int, record: Record, reminders: list[Record], *, clear_state: str | None = None
+    ) -> bool:
+        """Store a check-in with its reminders in one atomic write; False if already stored."""
+
+    @abstractmethod
+    async def checkin(self, uid: int, checkin_id: str) -> Record | None:
+        """One check-in by id."""
+
+    @abstractmethod
+    async def mark_refuelled(
+        self, uid: int, checkin_id: str, at: str, reminder_kinds: tuple[str, ...]
+    ) -> list[str]:
+        """Record that the athlete ate (once) and cancel that check-in's refuel reminders."""
+
+    # -- reminders --------------------------------------------------------------------------
+
+    @abstractmethod
+    async def reminder(self, uid: int, reminder_id: str) -> Record | None:
+        """One reminder record by id."""
+
+    @abstractmethod
+    async def reminders(self, uid: int) -> list[Record]:
+        """All reminder records of the athlete, in the order they were stored."""
+
+    @abstractmethod
+    async def add_reminders(self, uid: int, records: list[Record]) -> list[Record]:
+        """Store new reminder records, skipping ids already stored (so a retry never duplicates)."""
+
+    @abstractmethod
+    async def set_reminders_status(
+        self, uid: int, match: Callable[[Record], bool], changes: Record
+    ) -> list[str]:
+        """Update the pending reminders that `match`; return their ids."""
+
+    @abstractmethod
+    async def change_reminders(
+        self,
+        uid: int,
+        changes: dict[str, Record],
+        new: list[Record],
+        *,
+        when: Callable[[Record], bool] = pending,
+    ) -> list[Record]:
+        """Merge per-id changes into reminders that pass `when` and add new ones in one write."""
+
+    @abstractmethod
+    async def claim_reminders(self, now: datetime, limit: int) -> list[tuple[int, str]]:
+        """Claim up to `limit` pending reminders due by `now` as (athlete, reminder id)."""
+
+    @abstractmethod
+    async def claim_reminder(self, uid: int, reminder_id: str, now: datetime) -> bool:
+        """Claim one reminder to send it right away; False if another sender holds it."""
+
+    @abstractmethod
+    async def retry_reminder(self, uid: int, reminder_id: str, at: datetime) -> None:
+        """Release a claimed reminder so that it is claimed again at `at`."""
+
+    # -- teams, export and erase ------------------------------------------------------------
+
+    @abstractmethod
+    async def join_team(self, uid: int, team_id: int, member: Record) -> bool:
+        """Add the athlete (who consented to share) to a team; False if already a member."""
+
+    @abstractmethod
+    async def leave_team(self, uid: int, team_id: int) -> bool:
+        """Stop sharing with a team at once (its pending prompts too); False if not a member."""
+
+    @abstractmethod
+    async def everything(self, uid: int) -> dict[str, list[Record]]:
+        """Every table of the athlete as plain lists (for /export); empty if none."""
+
+    @abstractmethod
+    async def forget(self, uid: int) -> None:
+        """Erase everything stored about the athlete, team memberships included."""
+
+
+def add_member(uid: int, member: Record) -> Callable[[Team], bool]:
+    """A team update adding a member (and dropping their invitation); True if new."""
+
+    def add(team: Team) -> bool:
+        if not team:
+            return False
+        key = str(uid)
+        team.setdefault("invited", {}).pop(key, None)
+        new = key not in team["members"]
+        team["members"][key] = team["members"].get(key) or member
+        return new
+
+    return add
+
+
+def drop_member(uid: int) -> Callable[[Team], bool]:
+    """A team update removing a member; True if they were one."""
+    return lambda team: team.get("members", {}).pop(str(uid), None) is not None
+
+
+def link_team(profile: Record, team_id: int, joined_at: str | None) -> Record:
+    """The profile with a team back-reference added (or, with None, removed)."""
+    teams = {k: v for k, v in profile.get("teams", {}).items() if k != str(team_id)}
+    if joined_at is not None:
+        teams[str(team_id)] = {"joined_at": joined_at}
+    return {**profile, "teams": teams}
