@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -19,6 +21,24 @@ from bot.services import Services
 TOKEN = "123456:TEST-token-for-the-loopback-fake-api"
 
 BotFactory = Callable[[], AbstractAsyncContextManager[Application]]
+BACKENDS = ("tinydb", "postgres")
+_databases = itertools.count()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses the store on each backend (or those its `backends` mark names)."""
+    if "backend" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("backends")
+        metafunc.parametrize("backend", only.args if only else BACKENDS)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """A fresh, empty PostgreSQL database for the postgres backend; None for TinyDB files."""
+    if backend == "tinydb":
+        return None
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database(f"t{os.getpid()}_{next(_databases)}")
 
 
 @pytest.fixture
@@ -41,7 +61,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def bot_factory(api: FakeBotAPI, data_dir: Path, clock: Clock) -> BotFactory:
+def bot_factory(
+    api: FakeBotAPI, data_dir: Path, clock: Clock, database_url: str | None
+) -> BotFactory:
     """Start the real Application (polling the fake API); call again to 'restart' it."""
 
     @asynccontextmanager
@@ -50,6 +72,7 @@ def bot_factory(api: FakeBotAPI, data_dir: Path, clock: Clock) -> BotFactory:
             token=TOKEN,
             api_url=api.base_url,
             data_dir=data_dir,
+            database_url=database_url,
             tick_seconds=0.05,
             flood_max_updates=10_000,  # scripted users act at machine speed; see test_security
         )
@@ -92,3 +115,19 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
     while not await check():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """TEMPORARY stand-in until tests/pgcluster.py lands."""
+
+    class _Dev:
+        def create_database(self, name: str) -> str:
+            import subprocess
+
+            subprocess.run(
+                ["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres", "-qc",
+                 f"CREATE DATABASE {name}"], check=True)
+            return f"postgresql://postgres@127.0.0.1:55432/{name}"
+
+    return _Dev()

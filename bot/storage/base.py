@@ -6,6 +6,7 @@ one process or several sharing a database each send a due item exactly once.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
@@ -15,6 +16,10 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 Team = dict[str, Any]
 Record = dict[str, Any]
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be used (unreachable, refused, too new a schema): one line for ops."""
 
 
 def pending(record: Record) -> bool:
@@ -156,22 +161,39 @@ class Store(ABC):
         """Release a claimed reminder so that it is claimed again at `at`."""
 
     # -- teams, export and erase ------------------------------------------------------------
+    # Invariant: a team lists an athlete only while the athlete's profile lists the team, so
+    # /forget always finds every team to clean. Joining writes the profile first; leaving the
+    # team first (sharing stops with that write).
 
-    @abstractmethod
     async def join_team(self, uid: int, team_id: int, member: Record) -> bool:
         """Add the athlete (who consented to share) to a team; False if already a member."""
+        await self._relink(uid, team_id, member["joined_at"])
+        return await self.teams.update(team_id, add_member(uid, copy.deepcopy(member)))
 
-    @abstractmethod
     async def leave_team(self, uid: int, team_id: int) -> bool:
         """Stop sharing with a team at once (its pending prompts too); False if not a member."""
+        left = await self.teams.update(team_id, drop_member(uid))
+        await self._relink(uid, team_id, None)
+        return left
+
+    async def forget(self, uid: int) -> None:
+        """Erase everything stored about the athlete, team memberships included."""
+        for team_id in (await self.profile(uid) or {}).get("teams", {}):
+            await self.teams.update(int(team_id), drop_member(uid))
+        await self._erase(uid)
+
+    @abstractmethod
+    async def _relink(self, uid: int, team_id: int, joined_at: str | None) -> None:
+        """Add the team to the profile's back-references, or with None remove it and cancel
+        the athlete's pending prompts from that team (one write)."""
+
+    @abstractmethod
+    async def _erase(self, uid: int) -> None:
+        """Delete every trace of the athlete's own data."""
 
     @abstractmethod
     async def everything(self, uid: int) -> dict[str, list[Record]]:
         """Every table of the athlete as plain lists (for /export); empty if none."""
-
-    @abstractmethod
-    async def forget(self, uid: int) -> None:
-        """Erase everything stored about the athlete, team memberships included."""
 
 
 def add_member(uid: int, member: Record) -> Callable[[Team], bool]:

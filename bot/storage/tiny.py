@@ -19,7 +19,7 @@ from tinydb.table import Document, Table
 
 from bot.storage.agenda import AT_ONCE, Agenda
 from bot.storage.atomic import AtomicJSONStorage, backup_path
-from bot.storage.base import Record, Store, add_member, drop_member, link_team, pending
+from bot.storage.base import Record, Store, link_team, pending
 from bot.storage.recover import check_shape
 from bot.storage.teams import TinyTeamStore
 
@@ -359,38 +359,22 @@ class TinyStore(Store):
 
         return await self._read(uid, read, {})
 
-    # -- teams ------------------------------------------------------------------------------
-    # Invariant: a team lists an athlete only while the athlete's profile lists the team, so
-    # /forget always finds every team to clean. Joining writes the profile first; leaving the
-    # team first (sharing stops with that write).
+    async def _relink(self, uid: int, team_id: int, joined_at: str | None) -> None:
+        """Update the profile's team back-references (leaving also cancels that team's prompts)."""
 
-    async def join_team(self, uid: int, team_id: int, member: dict[str, Any]) -> bool:
-        """Add the athlete (who consented to share) to a team; False if already a member."""
-        member = copy.deepcopy(member)
-        await self._write(uid, lambda f: _link_team(f, team_id, member["joined_at"]))
-        return await self.teams.update(team_id, add_member(uid, member))
+        def apply(f: AthleteFile) -> None:
+            _link_team(f, team_id, joined_at)
+            if joined_at is None:
+                q = Query()
+                f.table(REMINDERS).update(
+                    {"status": "cancelled", "reason": "left team"},
+                    (q.team_id == team_id) & (q.status == "pending"),
+                )
 
-    async def leave_team(self, uid: int, team_id: int) -> bool:
-        """Stop sharing with a team at once (its pending prompts too); False if not a member."""
-        left = await self.teams.update(team_id, drop_member(uid))
+        await self._write(uid, apply)
 
-        def unlink(f: AthleteFile) -> None:
-            _link_team(f, team_id, None)
-            q = Query()
-            f.table(REMINDERS).update(
-                {"status": "cancelled", "reason": "left team"},
-                (q.team_id == team_id) & (q.status == "pending"),
-            )
-
-        await self._write(uid, unlink)
-        return left
-
-    # -- erase ------------------------------------------------------------------------------
-
-    async def forget(self, uid: int) -> None:
-        """Erase everything stored about the athlete, team memberships included."""
-        for team_id in (await self.profile(uid) or {}).get("teams", {}):
-            await self.teams.update(int(team_id), drop_member(uid))
+    async def _erase(self, uid: int) -> None:
+        """Delete the athlete's file, its backup and any leftovers of killed writes."""
 
         def erase() -> None:
             with self._lock(uid):
