@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.config import load_settings
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.services import Services
+from tests.pgcluster import TempCluster, start_for_pytest
 
 TOKEN = "123456:TEST-token-for-the-loopback-fake-api"
 
@@ -26,6 +27,16 @@ async def api() -> AsyncIterator[FakeBotAPI]:
     """A fake Bot API server on 127.0.0.1."""
     async with FakeBotAPI(TOKEN) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[TempCluster]:
+    """A throwaway PostgreSQL server for the session; skips (or fails in CI) if there is none."""
+    cluster = start_for_pytest(TempCluster())
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture
