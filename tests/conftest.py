@@ -1,11 +1,11 @@
-"""Shared fixtures: a loopback fake Bot API and the real bot Application running against it."""
+"""Shared fixtures: a loopback fake Bot API, a throwaway PostgreSQL server, and the real bot
+Application running against them (on each storage backend)."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.config import load_settings
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.services import Services
+from tests.pgcluster import TempCluster, start_for_pytest
 
 TOKEN = "123456:TEST-token-for-the-loopback-fake-api"
 
@@ -38,7 +39,7 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
     if backend == "tinydb":
         return None
     cluster = request.getfixturevalue("pg_cluster")
-    return cluster.create_database(f"t{os.getpid()}_{next(_databases)}")
+    return cluster.create_database(f"t{next(_databases)}")
 
 
 @pytest.fixture
@@ -46,6 +47,16 @@ async def api() -> AsyncIterator[FakeBotAPI]:
     """A fake Bot API server on 127.0.0.1."""
     async with FakeBotAPI(TOKEN) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[TempCluster]:
+    """A throwaway PostgreSQL server for the session; skips (or fails in CI) if there is none."""
+    cluster = start_for_pytest(TempCluster())
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture
@@ -115,19 +126,3 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
     while not await check():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
-
-
-@pytest.fixture(scope="session")
-def pg_cluster():
-    """TEMPORARY stand-in until tests/pgcluster.py lands."""
-
-    class _Dev:
-        def create_database(self, name: str) -> str:
-            import subprocess
-
-            subprocess.run(
-                ["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres", "-qc",
-                 f"CREATE DATABASE {name}"], check=True)
-            return f"postgresql://postgres@127.0.0.1:55432/{name}"
-
-    return _Dev()
