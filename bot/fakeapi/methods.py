@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -56,6 +57,7 @@ RESTRICTED_RIGHTS = (
     "can_send_voice_notes",
     "can_edit_tag",
 )
+SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 UPLOAD_FIELDS = {"document": "application/octet-stream", "photo": "image/jpeg"}
 
 
@@ -220,30 +222,48 @@ async def get_updates(world: World, p: Params) -> Any:
 
 @method("setWebhook")
 async def set_webhook(world: World, p: Params) -> Any:
-    """Remember the webhook URL (updates are then only available via the webhook)."""
-    world.webhook_url = str(_required(p, "url"))
+    """Set the webhook pending updates are POSTed to (an empty url removes it)."""
+    url = str(p.get("url") or "")
+    if url and not url.startswith(("http://", "https://")):
+        raise ApiError.bad_request("bad webhook: an HTTP(S) URL must be provided for webhook")
+    secret = str(p.get("secret_token") or "") or None
+    if secret is not None and not SECRET_TOKEN_RE.match(secret):
+        raise ApiError.bad_request("secret token contains unallowed characters")
+    max_connections = min(max(_int(p, "max_connections", 40), 1), 100)
+    if p.get("allowed_updates") is not None:
+        world.allowed_updates = p["allowed_updates"] or None
     if _flag(p, "drop_pending_updates"):
         world.drop_pending_updates()
+    world.set_webhook(url, secret, max_connections)
     return True
 
 
 @method("deleteWebhook")
 async def delete_webhook(world: World, p: Params) -> Any:
-    """Forget the webhook URL, optionally dropping pending updates."""
-    world.webhook_url = ""
+    """Remove the webhook (updates are then served by getUpdates), optionally dropping updates."""
     if _flag(p, "drop_pending_updates"):
         world.drop_pending_updates()
+    world.set_webhook("", None, 40)
     return True
 
 
 @method("getWebhookInfo")
 async def get_webhook_info(world: World, p: Params) -> Any:
-    """Return minimal WebhookInfo."""
-    return {
-        "url": world.webhook_url,
+    """Return WebhookInfo: URL, pending updates, connections and the last delivery error."""
+    hook = world.webhook
+    info: dict[str, Any] = {
+        "url": hook.url,
         "has_custom_certificate": False,
         "pending_update_count": world.pending_update_count,
     }
+    if hook.url:
+        info["max_connections"] = hook.max_connections
+    if world.allowed_updates:
+        info["allowed_updates"] = world.allowed_updates
+    if hook.last_error_date is not None:
+        info["last_error_date"] = hook.last_error_date
+        info["last_error_message"] = hook.last_error_message
+    return info
 
 
 # -- messages ---------------------------------------------------------------

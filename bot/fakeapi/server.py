@@ -17,6 +17,7 @@ from bot.fakeapi.limits import RateLimits
 from bot.fakeapi.methods import METHODS, chat_member
 from bot.fakeapi.state import Upload, World, now
 from bot.fakeapi.users import FakeGroup, FakeUser
+from bot.fakeapi.webhook import WebhookPusher
 
 TOKEN_RE = re.compile(r"^\d+:[\w-]+$")
 # Parameters that are free text; every other form value is JSON-decoded when it parses.
@@ -83,6 +84,7 @@ class FakeBotAPI:
         self._users: dict[int, FakeUser] = {}
         self._groups: dict[int, FakeGroup] = {}
         self.limits = RateLimits()
+        self.pusher = WebhookPusher(self.world)  # POSTs updates while setWebhook is in force
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ----------------------------------------------------------
@@ -97,9 +99,11 @@ class FakeBotAPI:
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
         self.port = self._runner.addresses[0][1]
+        await self.pusher.start()
 
     async def stop(self) -> None:
-        """End pending long-polls and stop listening."""
+        """Stop pushing to the webhook, end pending long-polls and stop listening."""
+        await self.pusher.stop()
         self.world.close()
         if self._runner is not None:
             await self._runner.cleanup()

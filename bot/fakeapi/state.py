@@ -111,10 +111,13 @@ class ChatState:
 
 @dataclass
 class QueuedUpdate:
-    """An update waiting to be confirmed by getUpdates."""
+    """An update waiting to be confirmed by getUpdates or by a 2xx answer of the webhook."""
 
     update: dict[str, Any]
-    delivered: bool = False
+    delivered: bool = False  # handed out by getUpdates
+    in_flight: bool = False  # being POSTed to the webhook
+    attempts: int = 0  # failed webhook deliveries so far
+    retry_at: float = 0.0  # loop time before which the webhook is not tried again
 
     @property
     def update_id(self) -> int:
@@ -125,6 +128,17 @@ class QueuedUpdate:
     def kind(self) -> str:
         """The update type, e.g. "message" or "callback_query"."""
         return next((key for key in self.update if key != "update_id"), "")
+
+
+@dataclass
+class Webhook:
+    """The webhook set by setWebhook (url "" when none) and the last failure to deliver to it."""
+
+    url: str = ""
+    secret_token: str | None = None
+    max_connections: int = 40
+    last_error_date: int | None = None
+    last_error_message: str | None = None
 
 
 class Signal:
@@ -164,7 +178,8 @@ class World:
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.open_callbacks: dict[str, int] = {}
-        self.webhook_url = ""
+        self.webhook = Webhook()
+        self.webhook_deliveries = 0  # updates confirmed by a 2xx answer of the webhook
         self.allowed_updates: list[str] | None = None
         self.closed = False
         self.updates_signal = Signal()
@@ -270,6 +285,35 @@ class World:
         """Forget all queued updates."""
         self._queue.clear()
 
+    @property
+    def webhook_url(self) -> str:
+        """The webhook URL ("" when updates are served by getUpdates)."""
+        return self.webhook.url
+
+    def set_webhook(self, url: str, secret_token: str | None, max_connections: int) -> None:
+        """Set (or with url "" remove) the webhook; a new URL starts without a last error."""
+        if url != self.webhook.url:
+            self.webhook = Webhook(url)
+        self.webhook.secret_token = secret_token
+        self.webhook.max_connections = max_connections
+        self.updates_signal.notify()
+
+    def webhook_failed(self, url: str, message: str) -> None:
+        """Record a failed delivery to url as the webhook's last error (if still the webhook)."""
+        if url == self.webhook.url:
+            self.webhook.last_error_date = now()
+            self.webhook.last_error_message = message
+
+    def queued_updates(self) -> list[QueuedUpdate]:
+        """The unconfirmed allowed updates, oldest first (disallowed ones are dropped)."""
+        self._drop_disallowed()
+        return list(self._queue)
+
+    def confirm_delivery(self, update_id: int) -> None:
+        """Forget an update the webhook answered with 2xx and count the delivery."""
+        self._queue = [q for q in self._queue if q.update_id != update_id]
+        self.webhook_deliveries += 1
+
     def _confirm(self, offset: int) -> None:
         """Apply getUpdates' offset: forget delivered updates before it (or keep the last -N)."""
         if offset < 0:
@@ -277,10 +321,14 @@ class World:
         elif offset > 0:
             self._queue = [q for q in self._queue if q.update_id >= offset or not q.delivered]
 
-    def _take(self, limit: int) -> list[dict[str, Any]]:
-        """Mark up to limit allowed updates delivered and return them."""
+    def _drop_disallowed(self) -> None:
+        """Forget queued updates of kinds outside allowed_updates (when set)."""
         if self.allowed_updates:
             self._queue = [q for q in self._queue if q.kind in self.allowed_updates]
+
+    def _take(self, limit: int) -> list[dict[str, Any]]:
+        """Mark up to limit allowed updates delivered and return them."""
+        self._drop_disallowed()
         batch = self._queue[:limit]
         for queued in batch:
             queued.delivered = True
@@ -295,11 +343,13 @@ class World:
         self._confirm(offset)
         try:
             async with asyncio.timeout(wait_seconds):
-                while not (batch := self._take(limit)) and not self.closed:
+                while not self.closed and not self.webhook.url:
+                    if batch := self._take(limit):
+                        return batch
                     await self.updates_signal.wait()
         except TimeoutError:
-            return []
-        return batch
+            pass
+        return []
 
     def close(self) -> None:
         """End pending long-polls; the server is going away."""
