@@ -5,6 +5,7 @@ good copy."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,16 +15,17 @@ from telegram import Update
 
 from bot.config import ConfigError, load_settings
 from bot.logsetup import configure_logging
-from bot.storage import CorruptDataError
+from bot.storage import CorruptDataError, StoreUnavailable
 from bot.storage.recover import recovery_hint, restore
 
 
 def run_bot(_file: Path | None) -> None:
     """Run the bot against Telegram (or BOT_API_URL) until Ctrl+C / SIGTERM."""
-    from bot.app import build_application
+    from bot.app import build_application, check_store
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.token.get_secret_value())
+    asyncio.run(check_store(settings))
     app = build_application(settings)
     if settings.webhook_url and settings.webhook_secret:  # Settings demand both or neither
         app.run_webhook(
@@ -73,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: data dir problem: {exc.strerror}: {exc.filename}", file=sys.stderr)
         return 4
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 5
     except KeyboardInterrupt:
         return 0
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, Defaults
@@ -69,10 +69,19 @@ def make_store(settings: Settings) -> Store:
             settings.database_url.get_secret_value(),
             worker=settings.worker_id,
             pool_size=settings.db_pool_size,
+            lease=timedelta(seconds=settings.claim_lease_seconds),
         )
     store = TinyStore(settings.data_dir)
     store.load()
     return store
+
+
+async def check_store(settings: Settings) -> None:
+    """Connect to (and migrate) the database once before starting: StoreUnavailable if not."""
+    if settings.database_url is not None:
+        store = make_store(settings)
+        await store.open()
+        await store.close()
 
 
 async def on_startup(app: Application) -> None:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         None, description="postgresql://user:password@host:port/db; unset: TinyDB in data_dir"
     )
     db_pool_size: int = Field(10, ge=2, le=200, description="PostgreSQL connections per worker")
+    claim_lease_seconds: float = Field(
+        60.0, ge=1, le=3600, description="How long a worker's claim on a due reminder lasts"
+    )
     worker_id: str = Field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
         description="This process's name in reminder claims (several workers, one database)",

@@ -186,7 +186,7 @@ class Reminders:
     async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Claim what is due now (as much as there is room to send) and deliver each."""
         room = MAX_PARALLEL_SENDS - len(self._in_flight)
-        if room <= 0:
+        if room <= 0 or not context.application.running:
             return
         for user_id, reminder_id in await self.store.claim_reminders(self.clock.now(), room):
             if reminder_id in self._in_flight:

@@ -185,7 +185,9 @@ class TeamScheduler:
         run_tick(application, self.tick, interval, JOB_NAME)
 
     async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Claim every team that is due and hand it to its own task."""
+        """Claim every team that is due and hand it to its own task (not while shutting down)."""
+        if not context.application.running:
+            return
         for team_id, token in await self.store.teams.claim_due(self.clock.now()):
             if team_id in self._in_flight:
                 continue

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application, running
+from bot.app import build_application, make_store, running
 from bot.clock import Clock
 from bot.config import load_settings
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.services import Services
+from bot.storage import Store
 from tests.pgcluster import TempCluster, start_for_pytest
 
 TOKEN = "123456:TEST-token-for-the-loopback-fake-api"
@@ -98,6 +99,17 @@ async def bot(bot_factory: BotFactory) -> AsyncIterator[Application]:
     """The running bot."""
     async with bot_factory() as app:
         yield app
+
+
+@asynccontextmanager
+async def direct_store(data_dir: Path, database_url: str | None) -> AsyncIterator[Store]:
+    """The bot's store opened directly, to seed or inspect data while no bot runs."""
+    store = make_store(load_settings(token=TOKEN, data_dir=data_dir, database_url=database_url))
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 def svc(app: Application) -> Services:

@@ -16,6 +16,8 @@ from tests.conftest import eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import HEAVY, checked_in, statuses
 
+pytestmark = pytest.mark.backends("tinydb")  # PostgreSQL outages: tests/test_postgres_faults.py
+
 
 def disk_full(*_args: object) -> None:
     """What fsync says when the disk has no space left for the data being flushed."""

@@ -8,8 +8,8 @@ import pytest
 
 from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeGroup, FakeUser
-from bot.storage import Store, TinyStore
-from tests.conftest import eventually, onboard, svc
+from bot.storage import Store
+from tests.conftest import direct_store, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import advance_to
 
@@ -308,10 +308,8 @@ async def test_added_to_group_without_team_gets_a_hint(api: FakeBotAPI, bot) -> 
     assert await svc(bot).store.teams.get(-1009) is None
 
 
-async def seed_team(data_dir, clock: Clock, size: int) -> datetime:
+async def seed_team(store: Store, clock: Clock, size: int) -> datetime:
     """Store a team with `size` consenting members and a 10-minute session; return its end."""
-    store = TinyStore(data_dir)
-    store.prepare()
     now = clock.now()
     start = (now + timedelta(minutes=2)).replace(second=0, microsecond=0)
     session = {"id": "s1", "kind": "once", "date": f"{start:%Y-%m-%d}", "start": f"{start:%H:%M}"}
@@ -331,6 +329,7 @@ async def seed_team(data_dir, clock: Clock, size: int) -> datetime:
         "channel": None,
     }
     await store.teams.update(GROUP, lambda doc: doc.update(team))
+    await store.teams.wake(GROUP, now)
     for uid in range(1000, 1000 + size):
         await store.update_profile(uid, {"consent": True, "tz": "UTC", "bedtime": "22:30"})
         await store.join_team(uid, GROUP, {"name": f"A{uid}", "joined_at": now.isoformat()})
@@ -347,12 +346,13 @@ async def prompt_statuses(store: Store, uids) -> set[str]:
 
 @pytest.mark.parametrize("size", [40, pytest.param(200, marks=pytest.mark.slow)])
 async def test_members_prompted_under_enforced_limits(
-    api: FakeBotAPI, bot_factory, data_dir, clock: Clock, size: int
+    api: FakeBotAPI, bot_factory, data_dir, database_url, clock: Clock, size: int
 ) -> None:
     """A session end reaches every athlete at Telegram's pace; 429/5xx retried, 403 inactive.
 
     200 members take about 9 s (30 messages/s), so that size runs with `-m slow`."""
-    end = await seed_team(data_dir, clock, size)
+    async with direct_store(data_dir, database_url) as store:
+        end = await seed_team(store, clock, size)
     everyone = range(1000, 1000 + size)
     users = [api.user(uid) for uid in everyone]
     blocked = {1007, 1030}

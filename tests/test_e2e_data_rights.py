@@ -8,6 +8,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import asyncpg
+
 from bot.clock import Clock
 from bot.export import FIELDS
 from bot.fakeapi import FakeBotAPI
@@ -73,7 +75,30 @@ def _files_mentioning(root: Path, needle: str) -> list[Path]:
     return hits
 
 
-async def test_forget_leaves_no_trace(api: FakeBotAPI, bot, clock: Clock, data_dir: Path) -> None:
+async def _traces(data_dir: Path, database_url: str | None, needle: str) -> list[str]:
+    """Files, or database rows (any column of any table), that mention `needle`."""
+    if database_url is None:
+        return [str(p) for p in _files_mentioning(data_dir, needle)]
+    conn = await asyncpg.connect(database_url)
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'schema_migrations'"
+        )
+        return [
+            f"{row['tablename']}: {hit}"
+            for row in tables
+            for hit in await conn.fetch(
+                f"SELECT t::text FROM {row['tablename']} t WHERE t::text LIKE $1", f"%{needle}%"
+            )
+        ]
+    finally:
+        await conn.close()
+
+
+async def test_forget_leaves_no_trace(
+    api: FakeBotAPI, bot, clock: Clock, data_dir: Path, database_url: str | None
+) -> None:
     """Check-ins, settings, reminders, a half-done check-in: all gone, on disk and in memory."""
     user = api.user(UID)
     other = api.user(802)
@@ -82,12 +107,12 @@ async def test_forget_leaves_no_trace(api: FakeBotAPI, bot, clock: Clock, data_d
     await change_setting(user, "ready", "morning check-in", "07:00")
     await user.send("/checkin")
     await answer_all(user, HEAVY[:2])  # leaves conversation state behind
-    assert _files_mentioning(data_dir, str(UID))
+    assert await _traces(data_dir, database_url, str(UID))
     await user.send("/forget")
     await user.expect("can't be undone")
     await user.press("Yes, erase it all")
     await user.expect("everything about you is erased")
-    assert _files_mentioning(data_dir, str(UID)) == []
+    assert await _traces(data_dir, database_url, str(UID)) == []
     assert await svc(bot).store.everything(UID) == {}
     assert UID not in bot.user_data
     clock.advance(timedelta(days=3))
@@ -97,4 +122,4 @@ async def test_forget_leaves_no_trace(api: FakeBotAPI, bot, clock: Clock, data_d
     await user.expect("you have 0")
     texts = [e.text or "" for e in user.events]
     assert not any(t.startswith(("Refuel time", "Good morning", "Checking in")) for t in texts)
-    assert _files_mentioning(data_dir, str(UID)) == []
+    assert await _traces(data_dir, database_url, str(UID)) == []

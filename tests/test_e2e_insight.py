@@ -12,7 +12,7 @@ from matplotlib.image import imread
 from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.fakeapi.state import BotEvent
-from tests.conftest import onboard, svc
+from tests.conftest import eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import HEAVY, LIGHT, advance_to, checked_in, statuses
 
@@ -133,6 +133,11 @@ async def test_snooze_sends_the_reminder_again_in_15_minutes(
     await checked_in(user)
     clock.advance(timedelta(minutes=30, seconds=1))
     await user.expect("Refuel time")
+
+    async def marked_sent() -> bool:  # a human taps long after the "sent" mark is written
+        return (await statuses(bot, 705))["nutrition_open"] == "sent"
+
+    await eventually(marked_sent)
     await user.press("In 15 min")
     answer = await user.expect("remind you again at", kind="callback_answer")
     assert ":" in answer.text
@@ -215,3 +220,4 @@ async def test_forged_settings_and_snooze_buttons_are_answered(api: FakeBotAPI, 
         assert (await user.expect(kind="callback_answer")).text
     assert (await svc(bot).store.profile(709)).get("reminders_off") is None
     assert not [e for e in user.events if "went wrong" in (e.text or "")]
+

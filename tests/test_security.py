@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.app import build_application, running
 from bot.clock import Clock
@@ -113,9 +114,7 @@ async def test_webhook_rejects_requests_without_the_secret(api: FakeBotAPI, tmp_
     assert not [e for e in user.events if "What I store" in (e.text or "")]
 
 
-async def test_no_button_reveals_another_athletes_data(
-    api: FakeBotAPI, bot, data_dir: Path
-) -> None:
+async def test_no_button_reveals_another_athletes_data(api: FakeBotAPI, bot) -> None:
     owner, intruder = api.user(905), api.user(906)
     await onboard(owner)
     await owner.send("/checkin")
@@ -125,7 +124,7 @@ async def test_no_button_reveals_another_athletes_data(
     await owner.send("/checkin")
     await owner.expect("When did your session finish")
     draft = await svc(bot).store.state(905, "draft")
-    before = (data_dir / "athletes" / "905.json").read_bytes()
+    before = await svc(bot).store.everything(905)
     await intruder.send("/help")
     await intruder.expect("what I can do")
     forged = [f"{action}|{record['id']}" for action in ("why", "ate", "fu")]
@@ -139,8 +138,8 @@ async def test_no_button_reveals_another_athletes_data(
     assert "3:1" not in texts
     assert advice.text[:40] not in texts
     assert "From the article" not in texts
-    assert (data_dir / "athletes" / "905.json").read_bytes() == before
-    assert not (data_dir / "athletes" / "906.json").exists()
+    assert await svc(bot).store.everything(905) == before
+    assert await svc(bot).store.everything(906) == {}
 
 
 def modes(folder: Path) -> set[tuple[str, int]]:
@@ -151,6 +150,7 @@ def modes(folder: Path) -> set[tuple[str, int]]:
     return found | {("dir", stat.S_IMODE(folder.stat().st_mode))}
 
 
+@pytest.mark.backends("tinydb")  # looks at the data files themselves
 async def test_data_files_are_owner_only(api: FakeBotAPI, bot, data_dir: Path) -> None:
     user = api.user(907)
     await onboard(user)

@@ -8,6 +8,7 @@ when the lease runs out, and another worker sends the item.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -39,7 +40,9 @@ INSERT_REMINDER = (
     "INSERT INTO reminders (uid, id, status, due_at, doc) VALUES ($1, $2, $3, $4, $5) "
     "ON CONFLICT (uid, id) DO NOTHING RETURNING id"
 )
-UPDATE_REMINDER = "UPDATE reminders SET doc = $3, status = $4, due_at = $5 WHERE uid = $1 AND id = $2"
+UPDATE_REMINDER = (
+    "UPDATE reminders SET doc = $3, status = $4, due_at = $5 WHERE uid = $1 AND id = $2"
+)
 CLAIM_DUE = """
     WITH due AS (
         SELECT uid, id FROM reminders
@@ -124,7 +127,8 @@ class PostgresStore(Store):
                 await migrate(conn)
         except (*DB_ERRORS, ValueError) as exc:
             await self.close()
-            raise StoreUnavailable(f"cannot use the database at {describe(self.url)}: {exc}") from exc
+            where = describe(self.url)
+            raise StoreUnavailable(f"cannot use the database at {where}: {exc}") from exc
         log.info("connected to PostgreSQL at %s as worker %s", describe(self.url), self.worker)
 
     async def close(self) -> None:
@@ -149,10 +153,8 @@ class PostgresStore(Store):
         try:
             yield
         finally:
-            try:
+            with contextlib.suppress(*DB_ERRORS):  # a lost connection took the lock with it
                 await conn.execute("SELECT pg_advisory_unlock($1)", lock)
-            except DB_ERRORS:  # a lost connection released the lock with it
-                pass
             await self._lock_pool.release(conn)
 
     @asynccontextmanager
@@ -371,7 +373,7 @@ class PostgresStore(Store):
         """Delete the athlete's rows from every table."""
         async with self._athlete(uid) as conn:
             for table in ATHLETE_TABLES:
-                await conn.execute(f"DELETE FROM {table} WHERE uid = $1", uid)  # noqa: S608
+                await conn.execute(f"DELETE FROM {table} WHERE uid = $1", uid)
 
     async def everything(self, uid: int) -> dict[str, list[Record]]:
         """Every table of the athlete as plain lists (for /export); empty if none."""
@@ -395,7 +397,7 @@ class PostgresStore(Store):
         """Rows per table (for the TinyDB import's check)."""
         async with self._conn() as conn:
             return {
-                table: await conn.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
+                table: await conn.fetchval(f"SELECT count(*) FROM {table}")
                 for table in (*ATHLETE_TABLES, "teams")
             }
 
@@ -472,5 +474,5 @@ async def _pending_docs(conn: asyncpg.Connection, uid: int) -> list[Record]:
 
 async def _docs(conn: asyncpg.Connection, table: str, uid: int) -> list[Record]:
     """Every document of the athlete in `table`, in the order stored."""
-    rows = await conn.fetch(f"SELECT doc FROM {table} WHERE uid = $1 ORDER BY seq", uid)  # noqa: S608
+    rows = await conn.fetch(f"SELECT doc FROM {table} WHERE uid = $1 ORDER BY seq", uid)
     return [row[0] for row in rows]
