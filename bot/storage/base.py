@@ -193,7 +193,7 @@ class Store(ABC):
 
     @abstractmethod
     async def everything(self, uid: int) -> dict[str, list[Record]]:
-        """Every table of the athlete as plain lists (for /export); empty if none."""
+        """Every non-empty table of the athlete as plain lists (for /export); {} if none."""
 
 
 def add_member(uid: int, member: Record) -> Callable[[Team], bool]:

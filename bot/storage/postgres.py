@@ -410,7 +410,7 @@ class PostgresStore(Store):
                 await conn.execute(f"DELETE FROM {table} WHERE uid = $1", uid)
 
     async def everything(self, uid: int) -> dict[str, list[Record]]:
-        """Every table of the athlete as plain lists (for /export); empty if none."""
+        """Every non-empty table of the athlete as plain lists (for /export); {} if none."""
         async with self._conn() as conn:
             profile = await conn.fetchval("SELECT profile FROM athletes WHERE uid = $1", uid)
             tables = {

@@ -350,12 +350,11 @@ class TinyStore(Store):
     # -- export and erase -------------------------------------------------------------------
 
     async def everything(self, uid: int) -> dict[str, list[dict[str, Any]]]:
-        """Every table of the athlete's file as plain lists (for /export); empty if none."""
+        """Every non-empty table of the athlete's file as plain lists (for /export)."""
 
         def read(f: AthleteFile) -> dict[str, list[dict[str, Any]]]:
-            return {
-                name: [_plain(d) for d in f.table(name).all()] for name in sorted(f.db.tables())
-            }
+            tables = {name: [_plain(d) for d in f.table(name).all()] for name in f.db.tables()}
+            return {name: rows for name, rows in sorted(tables.items()) if rows}
 
         return await self._read(uid, read, {})
 

@@ -1,0 +1,195 @@
+"""The Store interface, run on both backends: the same answers from TinyDB files and PostgreSQL,
+and the due-work claims that let several workers share one schedule."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Store, StoreUnavailable
+from bot.storage.migrations import MIGRATIONS, migrate
+from bot.storage.postgres import PostgresStore
+from tests.conftest import direct_store
+
+UID = 31
+NOW = datetime(2026, 5, 2, 8, 0, tzinfo=UTC)
+
+
+def reminder(rid: str, due: datetime = NOW, status: str = "pending", **extra: object) -> dict:
+    """A reminder record due at `due`."""
+    return {
+        "id": rid,
+        "kind": "bedtime",
+        "status": status,
+        "due_at": due.isoformat(),
+        "expires_at": (due + timedelta(hours=1)).isoformat(),
+        "checkin_id": "c1",
+        **extra,
+    }
+
+
+def checkin(cid: str, minute: int, update_id: int | None = None) -> dict:
+    """A check-in record created at 10:`minute`."""
+    return {
+        "id": cid,
+        "update_id": update_id,
+        "created_at": f"2026-05-01T10:{minute:02d}:00+00:00",
+        "refuelled_at": None,
+    }
+
+
+@pytest.fixture
+async def store(data_dir: Path, database_url: str | None) -> AsyncIterator[Store]:
+    """The backend under test, opened on empty storage."""
+    async with direct_store(data_dir, database_url) as opened:
+        yield opened
+
+
+async def test_athlete_data_round_trip(store: Store) -> None:
+    """Profile merge, state, check-ins in time order, de-duplication, and refuelling once."""
+    assert await store.profile(UID) is None
+    await store.update_profile(UID, {"name": "Ann", "tz": "UTC"})
+    assert await store.update_profile(UID, {"tz": "Europe/Oslo"}, clear_state="draft") == {
+        "name": "Ann",
+        "tz": "Europe/Oslo",
+    }
+    await store.set_state(UID, "draft", {"step": 2, "answers": {"rpe": 7}})
+    assert await store.state(UID, "draft") == {"step": 2, "answers": {"rpe": 7}}
+    assert await store.save_checkin(UID, checkin("late", 30, update_id=5), [reminder("r1")])
+    assert await store.save_checkin(UID, checkin("early", 10), [], clear_state="draft")
+    assert not await store.save_checkin(UID, checkin("other", 40, update_id=5), [])
+    assert not await store.save_checkin(UID, checkin("late", 50), [])
+    assert await store.state(UID, "draft") is None
+    assert [c["id"] for c in await store.checkins(UID)] == ["early", "late"]
+    nutrition = reminder("n1", kind="nutrition_open", checkin_id="late")
+    await store.add_reminders(UID, [nutrition])
+    assert await store.mark_refuelled(UID, "late", "t1", ("nutrition_open",)) == ["n1"]
+    assert await store.mark_refuelled(UID, "late", "t2", ("nutrition_open",)) == []
+    assert (await store.checkin(UID, "late"))["refuelled_at"] == "t1"
+    assert (await store.reminder(UID, "n1"))["status"] == "cancelled"
+    assert sorted(await store.everything(UID)) == ["checkins", "profile", "reminders"]
+
+
+async def test_reminder_changes(store: Store) -> None:
+    """Adding skips known ids; status and per-id changes touch only what they should."""
+    assert [r["id"] for r in await store.add_reminders(UID, [reminder("a"), reminder("b")])] == [
+        "a",
+        "b",
+    ]
+    assert [r["id"] for r in await store.add_reminders(UID, [reminder("a"), reminder("c")])] == [
+        "c"
+    ]
+    assert await store.set_reminders_status(UID, lambda r: r["id"] != "b", {"status": "sent"}) == [
+        "a",
+        "c",
+    ]
+    later = (NOW + timedelta(hours=2)).isoformat()
+    touched = await store.change_reminders(
+        UID, {"a": {"due_at": later}, "b": {"due_at": later}}, [reminder("d")]
+    )
+    assert [r["id"] for r in touched] == ["b", "d"]
+    assert [(r["id"], r["status"], r["due_at"]) for r in await store.reminders(UID)] == [
+        ("a", "sent", NOW.isoformat()),
+        ("b", "pending", later),
+        ("c", "sent", NOW.isoformat()),
+        ("d", "pending", NOW.isoformat()),
+    ]
+
+
+async def test_due_reminders_are_claimed_once_and_retried_later(store: Store) -> None:
+    """A claim hands out what is due once; a retry brings it back at its new time."""
+    await store.add_reminders(UID, [reminder("now"), reminder("later", NOW + timedelta(hours=1))])
+    await store.add_reminders(UID + 1, [reminder("done", status="sent")])
+    assert await store.claim_reminders(NOW, 10) == [(UID, "now")]
+    assert await store.claim_reminders(NOW + timedelta(seconds=1), 10) == []
+    await store.retry_reminder(UID, "now", NOW + timedelta(minutes=5))
+    assert await store.claim_reminders(NOW + timedelta(minutes=4), 10) == []
+    assert await store.claim_reminders(NOW + timedelta(minutes=5), 10) == [(UID, "now")]
+    await store.change_reminders(UID, {"now": {"status": "sent"}}, [])
+    assert await store.claim_reminders(NOW + timedelta(hours=1), 10) == [(UID, "later")]
+
+
+async def test_teams_wake_claim_and_book_the_next_look(store: Store) -> None:
+    """A woken team is claimed once; `done` books its next look."""
+    await store.teams.update(-5, lambda team: team.update(id=-5, members={}, active=True))
+    assert await store.teams.get(-5) == {"id": -5, "members": {}, "active": True}
+    await store.teams.wake(-5, NOW)
+    [(team_id, token)] = await store.teams.claim_due(NOW)
+    assert team_id == -5
+    assert await store.teams.claim_due(NOW) == []
+    await store.teams.done(-5, token, NOW + timedelta(hours=1))
+    assert await store.teams.claim_due(NOW + timedelta(minutes=59)) == []
+    assert [t for t, _ in await store.teams.claim_due(NOW + timedelta(hours=1))] == [-5]
+    assert [t["id"] for t in await store.teams.all()] == [-5]
+
+
+@pytest.mark.backends("postgres")
+async def test_workers_never_claim_the_same_reminder(database_url: str) -> None:
+    """Three stores on one database claiming 600 due reminders at once: each goes to one."""
+    workers = [PostgresStore(database_url, worker=f"w{i}", pool_size=4) for i in range(3)]
+    for worker in workers:
+        await worker.open()
+    try:
+        for uid in range(600):
+            await workers[0].add_reminders(uid, [reminder(f"r{uid}")])
+        claims: list[tuple[int, str]] = []
+
+        async def drain(worker: PostgresStore) -> None:
+            while got := await worker.claim_reminders(NOW, 25):
+                claims.extend(got)
+
+        await asyncio.gather(*(drain(w) for w in workers))
+        assert sorted(claims) == sorted((uid, f"r{uid}") for uid in range(600))
+    finally:
+        for worker in workers:
+            await worker.close()
+
+
+@pytest.mark.backends("postgres")
+async def test_a_dead_workers_claim_returns_after_its_lease(database_url: str) -> None:
+    """Worker A claims and dies; B gets the reminder once A's lease has run out, not before."""
+    a = PostgresStore(database_url, worker="a", lease=timedelta(seconds=30))
+    b = PostgresStore(database_url, worker="b")
+    for worker in (a, b):
+        await worker.open()
+    try:
+        await a.add_reminders(UID, [reminder("r")])
+        assert await a.claim_reminders(NOW, 5) == [(UID, "r")]
+        assert not await b.claim_reminder(UID, "r", NOW + timedelta(seconds=29))
+        assert await b.claim_reminders(NOW + timedelta(seconds=29), 5) == []
+        assert await b.claim_reminders(NOW + timedelta(seconds=30), 5) == [(UID, "r")]
+    finally:
+        for worker in (a, b):
+            await worker.close()
+
+
+@pytest.mark.backends("postgres")
+async def test_a_wake_during_processing_is_not_lost(database_url: str, store: Store) -> None:
+    """A team woken while another worker processes it is looked at again straight away."""
+    await store.teams.update(-7, lambda team: team.update(id=-7, active=True))
+    await store.teams.wake(-7, NOW)
+    [(_, token)] = await store.teams.claim_due(NOW)
+    await store.teams.wake(-7, NOW + timedelta(seconds=1))  # e.g. a red flag raised meanwhile
+    await store.teams.done(-7, token, NOW + timedelta(days=1))
+    assert [t for t, _ in await store.teams.claim_due(NOW + timedelta(seconds=1))] == [-7]
+
+
+@pytest.mark.backends("postgres")
+async def test_migrations_are_versioned_and_idempotent(database_url: str) -> None:
+    """Opening again applies nothing; a schema newer than the bot stops it with a clear line."""
+    store = PostgresStore(database_url)
+    await store.open()
+    try:
+        async with store._conn() as conn:
+            assert await migrate(conn) == 0
+            versions = await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")
+            assert [row[0] for row in versions] == list(range(1, len(MIGRATIONS) + 1))
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES (999)")
+    finally:
+        await store.close()
+    with pytest.raises(StoreUnavailable, match="newer than this bot"):
+        await PostgresStore(database_url).open()
