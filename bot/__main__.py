@@ -1,6 +1,6 @@
 """Command line: `python -m bot` runs the bot (long polling, or a webhook when BOT_WEBHOOK_URL is
 set); `python -m bot sandbox` tries it; `python -m bot restore FILE` brings back a file's last
-good copy."""
+good copy; `python -m bot import-tinydb [DATA_DIR]` copies TinyDB files into BOT_DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, load_settings, load_storage_settings
 from bot.logsetup import configure_logging
-from bot.storage import CorruptDataError, StoreUnavailable
+from bot.storage import CorruptDataError, StorageWriteError, StoreUnavailable
 from bot.storage.recover import recovery_hint, restore
+from bot.storage.transfer import ImportMismatch, import_tinydb
 
 
 def run_bot(_file: Path | None) -> None:
@@ -55,14 +56,37 @@ def run_restore(file: Path | None) -> None:
     print(f"restored {file} from its previous version; the broken file is kept as {aside.name}")
 
 
-COMMANDS = {"run": run_bot, "sandbox": run_sandbox, "restore": run_restore}
+def run_import(folder: Path | None) -> None:
+    """Copy a TinyDB data dir (default BOT_DATA_DIR) into BOT_DATABASE_URL and verify the counts."""
+    settings = load_storage_settings()
+    if settings.database_url is None:
+        raise ConfigError("BOT_DATABASE_URL is not set: import-tinydb copies into that database")
+    url = settings.database_url.get_secret_value()
+    source = folder or settings.data_dir
+    report = asyncio.run(import_tinydb(source, url, datetime.now(UTC), sys.stderr))
+    print(report.table())
+    report.check()
+    print(f"verified: PostgreSQL holds every row of {source}")
+
+
+COMMANDS = {
+    "run": run_bot,
+    "sandbox": run_sandbox,
+    "restore": run_restore,
+    "import-tinydb": run_import,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command, run it, and turn start-up problems into one clear line."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("mode", nargs="?", choices=list(COMMANDS), default="run")
-    parser.add_argument("file", nargs="?", type=Path, help="for restore: the data file")
+    parser.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="for restore: the data file; for import-tinydb: the data dir (default BOT_DATA_DIR)",
+    )
     args = parser.parse_args(argv)
     try:
         COMMANDS[args.mode](args.file)
@@ -75,9 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: data dir problem: {exc.strerror}: {exc.filename}", file=sys.stderr)
         return 4
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, StorageWriteError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 5
+    except ImportMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 6
     except KeyboardInterrupt:
         return 0
     return 0

@@ -6,6 +6,7 @@ import os
 import re
 import socket
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,22 +15,41 @@ from bot.parsing import zone
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+S = TypeVar("S", bound="StorageSettings")
 
 
 class ConfigError(Exception):
     """A configuration problem, worded as one line for the operator."""
 
 
-class Settings(BaseSettings):
-    """Everything the bot reads from BOT_* environment variables."""
+class StorageSettings(BaseSettings):
+    """Where the data lives: all that commands which never talk to Telegram need."""
 
     model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: SecretStr | None = Field(
+        None, description="postgresql://user:password@host:port/db; unset: TinyDB in data_dir"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        """Only PostgreSQL URLs are understood (an empty value means TinyDB)."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not re.match(r"^postgres(ql)?://", value.get_secret_value().strip()):
+            raise ValueError("must start with postgresql:// (unset it to use TinyDB files)")
+        return SecretStr(value.get_secret_value().strip())
+
+
+class Settings(StorageSettings):
+    """Everything the bot reads from BOT_* environment variables."""
 
     token: SecretStr = Field(description="Bot token from @BotFather")
     api_url: str | None = Field(
         None, description="Bot API base URL, e.g. http://127.0.0.1:8081/bot"
     )
-    data_dir: Path = Path("data")
     default_tz: str = "UTC"
     log_level: str = "INFO"
     tick_seconds: float = Field(0.25, gt=0, le=60, description="How often due reminders are sent")
@@ -45,9 +65,6 @@ class Settings(BaseSettings):
     )
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(8443, ge=1, le=65535)
-    database_url: SecretStr | None = Field(
-        None, description="postgresql://user:password@host:port/db; unset: TinyDB in data_dir"
-    )
     db_pool_size: int = Field(10, ge=2, le=200, description="PostgreSQL connections per worker")
     claim_lease_seconds: float = Field(
         60.0, ge=1, le=3600, description="How long a worker's claim on a due reminder lasts"
@@ -78,16 +95,6 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
-    @field_validator("database_url")
-    @classmethod
-    def _database_scheme(cls, value: SecretStr | None) -> SecretStr | None:
-        """Only PostgreSQL URLs are understood (an empty value means TinyDB)."""
-        if value is None or not value.get_secret_value().strip():
-            return None
-        if not re.match(r"^postgres(ql)?://", value.get_secret_value().strip()):
-            raise ValueError("must start with postgresql:// (unset it to use TinyDB files)")
-        return SecretStr(value.get_secret_value().strip())
-
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         """Webhook mode without a secret would accept forged updates from anyone."""
@@ -114,8 +121,18 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning validation errors into one ConfigError line."""
+    return _load(Settings, overrides)
+
+
+def load_storage_settings(**overrides: object) -> StorageSettings:
+    """Read only BOT_DATA_DIR and BOT_DATABASE_URL (no token needed), errors as one line."""
+    return _load(StorageSettings, overrides)
+
+
+def _load(kind: type[S], overrides: dict[str, object]) -> S:
+    """Build `kind` from the environment, turning validation errors into one ConfigError line."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return kind(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "BOT_" + str(first["loc"][0]).upper() if first["loc"] else "settings"

@@ -43,6 +43,30 @@ INSERT_REMINDER = (
 UPDATE_REMINDER = (
     "UPDATE reminders SET doc = $3, status = $4, due_at = $5 WHERE uid = $1 AND id = $2"
 )
+# unnest(...) WITH ORDINALITY ... ORDER BY n: rows get their seq in the order the files held them.
+IMPORT_PROFILE = """
+    INSERT INTO athletes (uid, profile)
+    SELECT $1, profile FROM unnest($2::jsonb[]) AS t(profile) ON CONFLICT DO NOTHING
+"""
+IMPORT_STATE = """
+    INSERT INTO conversation_state (uid, key, value)
+    SELECT $1, key, value FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS t(key, value, n)
+    ORDER BY n ON CONFLICT DO NOTHING
+"""
+IMPORT_CHECKINS = """
+    INSERT INTO checkins (uid, id, created_at, update_id, doc)
+    SELECT $1, id, created_at, update_id, doc
+    FROM unnest($2::text[], $3::text[], $4::bigint[], $5::jsonb[]) WITH ORDINALITY
+        AS t(id, created_at, update_id, doc, n)
+    ORDER BY n ON CONFLICT DO NOTHING
+"""
+IMPORT_REMINDERS = """
+    INSERT INTO reminders (uid, id, status, due_at, doc)
+    SELECT $1, id, status, due_at, doc
+    FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::jsonb[]) WITH ORDINALITY
+        AS t(id, status, due_at, doc, n)
+    ORDER BY n ON CONFLICT DO NOTHING
+"""
 CLAIM_DUE = """
     WITH due AS (
         SELECT uid, id FROM reminders
@@ -90,6 +114,16 @@ def _changed(uid: int, record: Record) -> tuple[Any, ...]:
     """The UPDATE_REMINDER arguments for a changed record."""
     uid, rid, status, due, doc = _row(uid, record)
     return uid, rid, doc, status, due
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as column lists for unnest (no columns at all when there are no rows)."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _inserted(status: str) -> int:
+    """How many rows an INSERT's status tag ("INSERT 0 n") says it added."""
+    return int(status.rsplit(" ", 1)[-1])
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -393,13 +427,55 @@ class PostgresStore(Store):
             }
         return {name: rows for name, rows in sorted(tables.items()) if rows}
 
-    async def counts(self) -> dict[str, int]:
-        """Rows per table (for the TinyDB import's check)."""
-        async with self._conn() as conn:
+    # -- bulk import (python -m bot import-tinydb) ------------------------------------------
+
+    async def import_athlete(self, uid: int, tables: dict[str, list[Record]]) -> dict[str, int]:
+        """Add an athlete's tables (`everything`'s shape) in one transaction, in their order,
+        keeping rows already stored; return how many rows each table gained."""
+        profile = tables.get("profile", [])[:1]
+        state = [(s["key"], s["value"]) for s in tables.get("state", [])]
+        checkins = [
+            (c["id"], c.get("created_at", ""), c.get("update_id"), c)
+            for c in tables.get("checkins", [])
+        ]
+        reminders = [_row(uid, record)[1:] for record in tables.get("reminders", [])]
+        columns = (
+            ("athletes", IMPORT_PROFILE, [profile] if profile else []),
+            ("conversation_state", IMPORT_STATE, _columns(state)),
+            ("checkins", IMPORT_CHECKINS, _columns(checkins)),
+            ("reminders", IMPORT_REMINDERS, _columns(reminders)),
+        )
+        async with self._athlete(uid) as conn:
             return {
-                table: await conn.fetchval(f"SELECT count(*) FROM {table}")
-                for table in (*ATHLETE_TABLES, "teams")
+                table: _inserted(await conn.execute(sql, uid, *args)) if args else 0
+                for table, sql, args in columns
             }
+
+    async def import_team(self, team: Team, now: datetime) -> bool:
+        """Add a team unless stored already (an active one due for a look-up at `now`)."""
+        async with self._conn(lock_key("team", team["id"])) as conn:
+            status = await conn.execute(
+                "INSERT INTO teams (id, doc, next_look_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT DO NOTHING",
+                team["id"],
+                team,
+                now if team.get("active") else None,
+            )
+        return _inserted(status) == 1
+
+    async def counts(self, uids: list[int], team_ids: list[int]) -> dict[str, int]:
+        """Rows per table held for exactly these athletes and teams (the import's check)."""
+        async with self._conn() as conn:
+            held = {
+                table: await conn.fetchval(
+                    f"SELECT count(*) FROM {table} WHERE uid = ANY($1::bigint[])", uids
+                )
+                for table in ATHLETE_TABLES
+            }
+            held["teams"] = await conn.fetchval(
+                "SELECT count(*) FROM teams WHERE id = ANY($1::bigint[])", team_ids
+            )
+        return held
 
 
 class PostgresTeamStore(TeamStore):

@@ -110,7 +110,7 @@ class TinyStore(Store):
         """Parse every data file (CorruptDataError names a broken one); return pending reminders."""
         pending: list[PendingReminder] = []
         for uid in self.athlete_ids():
-            storage = AtomicJSONStorage(self._path(uid))
+            storage = AtomicJSONStorage(self.path(uid))
             data = storage.read() or {}
             check_shape(storage.path, data)
             for record in data.get(REMINDERS, {}).values():
@@ -120,7 +120,7 @@ class TinyStore(Store):
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _path(self, uid: int) -> Path:
+    def path(self, uid: int) -> Path:
         """The athlete's data file."""
         return self.athletes_dir / f"{uid}.json"
 
@@ -134,7 +134,7 @@ class TinyStore(Store):
         with self._open_lock:
             handle = self._open.get(uid)
             if handle is None:
-                handle = self._open[uid] = AthleteFile(self._path(uid))
+                handle = self._open[uid] = AthleteFile(self.path(uid))
                 if len(self._open) > self._max_open:
                     self._open.popitem(last=False)
             else:
@@ -145,7 +145,7 @@ class TinyStore(Store):
         """Run `fn` under the athlete's lock; `default` for an athlete with no file."""
         with self._open_lock:
             known = uid in self._open
-        if not known and not self._path(uid).exists():
+        if not known and not self.path(uid).exists():
             return default
         with self._lock(uid):
             return fn(self._file(uid))
@@ -377,8 +377,8 @@ class TinyStore(Store):
 
         def erase() -> None:
             with self._lock(uid):
-                self._path(uid).unlink(missing_ok=True)
-                backup_path(self._path(uid)).unlink(missing_ok=True)
+                self.path(uid).unlink(missing_ok=True)
+                backup_path(self.path(uid)).unlink(missing_ok=True)
                 for aside in self.athletes_dir.glob(f"{uid}.json.corrupt-*"):  # kept by restore
                     aside.unlink(missing_ok=True)
                 for leftover in self.athletes_dir.glob(f".{uid}.json.*.tmp"):  # killed writes

@@ -1,0 +1,121 @@
+"""Copy a TinyDB data dir into PostgreSQL (`python -m bot import-tinydb`) and verify the counts.
+
+Every file is parsed and checked first, so a broken one stops the import before anything is
+written. Each athlete is then copied in one transaction; rows already in the database are kept,
+so running the import again adds nothing and verifies again.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.storage.atomic import CorruptDataError, StorageWriteError
+from bot.storage.base import Record
+from bot.storage.postgres import PostgresStore
+from bot.storage.tiny import TinyStore
+
+# TinyDB table -> the PostgreSQL table that holds its rows
+TABLES = {
+    "profile": "athletes",
+    "state": "conversation_state",
+    "checkins": "checkins",
+    "reminders": "reminders",
+}
+ROWS = (*TABLES.values(), "teams")
+PROGRESS_EVERY = 1_000
+
+
+class ImportMismatch(Exception):
+    """After the import PostgreSQL does not hold as many rows as the files."""
+
+
+@dataclass
+class Report:
+    """Rows per table: in the files, added by this run, and held by PostgreSQL afterwards."""
+
+    files: Counter[str] = field(default_factory=Counter)
+    added: Counter[str] = field(default_factory=Counter)
+    held: dict[str, int] = field(default_factory=dict)
+
+    def table(self) -> str:
+        """The counts as a small text table."""
+        lines = [f"{'table':<20}{'tinydb':>10}{'added':>10}{'postgres':>10}"]
+        for name in ROWS:
+            lines.append(
+                f"{name:<20}{self.files[name]:>10}{self.added[name]:>10}{self.held[name]:>10}"
+            )
+        return "\n".join(lines)
+
+    def check(self) -> None:
+        """Raise ImportMismatch naming every table whose counts differ."""
+        wrong = [
+            f"{name} {self.files[name]} in the files, {self.held[name]} in PostgreSQL"
+            for name in ROWS
+            if self.files[name] != self.held[name]
+        ]
+        if wrong:
+            raise ImportMismatch("import not verified: " + "; ".join(wrong))
+
+
+async def import_tinydb(
+    data_dir: Path, url: str, now: datetime, progress: TextIO | None = None
+) -> Report:
+    """Copy every athlete and team of `data_dir` into the database at `url`; count both sides."""
+    tiny = TinyStore(data_dir, max_open=1)
+    uids, teams = _read_all(tiny)
+    report = Report()
+    store = PostgresStore(url, worker="import-tinydb", pool_size=2)
+    await store.open()
+    try:
+        for done, uid in enumerate(uids, start=1):
+            tables = await tiny.everything(uid)
+            report.added.update(await _import_athlete(store, tiny.path(uid), uid, tables))
+            report.files.update({TABLES[name]: _rows(name, rows) for name, rows in tables.items()})
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                print(f"imported {done:,} of {len(uids):,} athletes", file=progress, flush=True)
+        for team in teams:
+            report.files["teams"] += 1
+            report.added["teams"] += await store.import_team(team, now)
+        report.held = await store.counts(uids, [int(team["id"]) for team in teams])
+    finally:
+        await store.close()
+    return report
+
+
+def _read_all(tiny: TinyStore) -> tuple[list[int], list[Record]]:
+    """Every athlete id and team of the data dir, after checking that every file is sound."""
+    if not (tiny.athletes_dir.is_dir() or tiny.teams.folder.is_dir()):
+        raise FileNotFoundError(
+            errno.ENOENT, "no athletes/ or teams/ folder, not a TinyDB data dir", str(tiny.data_dir)
+        )
+    uids: list[int] = []
+    if tiny.athletes_dir.is_dir():
+        tiny.scan()  # CorruptDataError, worded as at start-up, before anything is written
+        uids = sorted(tiny.athlete_ids())
+    teams = tiny.teams.scan() if tiny.teams.folder.is_dir() else []
+    return uids, teams
+
+
+def _rows(name: str, rows: list[Record]) -> int:
+    """How many database rows a TinyDB table makes (the profile table: one athlete)."""
+    return min(len(rows), 1) if name == "profile" else len(rows)
+
+
+async def _import_athlete(
+    store: PostgresStore, path: Path, uid: int, tables: dict[str, list[Record]]
+) -> dict[str, int]:
+    """Import one athlete's tables, naming the file when its data or the database fails."""
+    unknown = sorted(set(tables) - set(TABLES))
+    if unknown:
+        raise CorruptDataError(path, f"unknown table {unknown[0]!r} would not be imported")
+    try:
+        return await store.import_athlete(uid, tables)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CorruptDataError(path, f"cannot be imported: {exc!r}") from None
+    except StorageWriteError as exc:
+        raise StorageWriteError(f"could not import {path}: {exc}") from exc
