@@ -74,8 +74,12 @@ async def test_last_call_fires_and_nothing_after_window(api: FakeBotAPI, bot, cl
     await user.expect("what I can do")
     refuels = [e for e in user.events if "3:1" in (e.text or "") and e.kind == "message"]
     assert len(refuels) == 3  # the reply, the opening reminder and the last call
-    status = await statuses(bot, 602)
-    assert status["nutrition_open"] == status["nutrition_last_call"] == "sent"
+
+    async def both_sent() -> bool:  # the "sent" mark follows Telegram's answer
+        status = await statuses(bot, 602)
+        return status["nutrition_open"] == status["nutrition_last_call"] == "sent"
+
+    await eventually(both_sent)
 
 
 async def test_bedtime_reminder_in_athlete_zone(api: FakeBotAPI, bot, clock: Clock) -> None:
