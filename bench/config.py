@@ -21,6 +21,13 @@ class Sizes:
     due_lead_s: float
     broadcast_athletes: int
     memory_athletes: int
+    worker_reminders: int
+    worker_due_lead_s: float
+    worker_athletes: int
+    worker_rounds: int
+    write_athletes: int
+    write_samples: int
+    write_concurrency: int
 
 
 FULL = Sizes(
@@ -36,6 +43,13 @@ FULL = Sizes(
     due_lead_s=6.0,
     broadcast_athletes=1000,
     memory_athletes=10_000,
+    worker_reminders=2000,
+    worker_due_lead_s=5.0,
+    worker_athletes=100,
+    worker_rounds=3,
+    write_athletes=100,
+    write_samples=500,
+    write_concurrency=16,
 )
 
 QUICK = Sizes(
@@ -51,4 +65,11 @@ QUICK = Sizes(
     due_lead_s=3.0,
     broadcast_athletes=40,
     memory_athletes=200,
+    worker_reminders=200,
+    worker_due_lead_s=1.0,
+    worker_athletes=10,
+    worker_rounds=1,
+    write_athletes=20,
+    write_samples=40,
+    write_concurrency=8,
 )

@@ -1,15 +1,18 @@
-"""Fast seeding of a data folder in the Store's on-disk layout (one TinyDB file per athlete)."""
+"""Fast seeding of a data folder in the Store's on-disk layout (one TinyDB file per athlete),
+or of any store through its API."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.reminders import record_for
+from bot.storage import Store
 from bot.storage.tiny import CHECKINS, PROFILE, PROFILE_ID, REMINDERS
 from rules.model import CheckIn, SessionType
 from rules.reminders import ReminderPlan
@@ -94,3 +97,20 @@ def seed_athletes(
         (folder / f"{uid}.json").write_text(json.dumps(doc, separators=(",", ":")))
         count += 1
     return count
+
+
+async def seed_store(
+    store: Store, uids: Iterable[int], due: Mapping[int, datetime] | None = None
+) -> None:
+    """Onboarded athletes written through the Store API, concurrently (any backend); each
+    athlete in `due` also gets one pending reminder due at the given time."""
+    now = datetime.now(UTC)
+    due = due or {}
+
+    async def one(uid: int) -> None:
+        """One athlete's profile and reminder."""
+        await store.update_profile(uid, profile(now))
+        if uid in due:
+            await store.add_reminders(uid, [reminder(uid, 0, due[uid])])
+
+    await asyncio.gather(*(one(uid) for uid in uids))

@@ -104,7 +104,7 @@ def _server_user() -> pwd.struct_passwd | None:
     return user
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -250,7 +250,7 @@ class TempCluster:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
         log = self._dir / "server.log"
         for _ in range(START_ATTEMPTS):
-            port = _free_port()
+            port = free_port()
             options = ("-w", "-t", "60", "-D", str(data), "-l", str(log), "-o", f"-p {port}")
             started = self._tool("pg_ctl", "start", *options)
             if started.returncode == 0:
