@@ -188,7 +188,13 @@ class Reminders:
         room = MAX_PARALLEL_SENDS - len(self._in_flight)
         if room <= 0 or not context.application.running:
             return
-        for user_id, reminder_id in await self.store.claim_reminders(self.clock.now(), room):
+        now = self.clock.now()
+        claims = await self.store.claim_reminders(now, room)
+        if not context.application.running:  # shutdown began meanwhile: hand them back
+            for user_id, reminder_id in claims:
+                await self._retry(user_id, reminder_id, now)
+            return
+        for user_id, reminder_id in claims:
             if reminder_id in self._in_flight:
                 continue
             self._in_flight.add(reminder_id)

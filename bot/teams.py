@@ -188,7 +188,13 @@ class TeamScheduler:
         """Claim every team that is due and hand it to its own task (not while shutting down)."""
         if not context.application.running:
             return
-        for team_id, token in await self.store.teams.claim_due(self.clock.now()):
+        now = self.clock.now()
+        claims = await self.store.teams.claim_due(now)
+        if not context.application.running:  # shutdown began meanwhile: hand them back
+            for team_id, token in claims:
+                await self.store.teams.done(team_id, token, now)
+            return
+        for team_id, token in claims:
             if team_id in self._in_flight:
                 continue
             self._in_flight.add(team_id)

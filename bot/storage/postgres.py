@@ -8,6 +8,7 @@ when the lease runs out, and another worker sends the item.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import hashlib
@@ -29,7 +30,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LEASE = timedelta(seconds=60)
-DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+# InternalClientError: asyncpg's protocol state after the server cut a connection mid-operation.
+DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
+CLOSE_WAIT_S = 5.0
 ATHLETE_TABLES = ("athletes", "conversation_state", "checkins", "reminders")
 
 UPSERT_PROFILE = (
@@ -166,42 +169,60 @@ class PostgresStore(Store):
         log.info("connected to PostgreSQL at %s as worker %s", describe(self.url), self.worker)
 
     async def close(self) -> None:
-        """Close both pools."""
+        """Close both pools (connections still busy after a few seconds are cut)."""
         for pool in (self._pool, self._lock_pool):
-            if pool is not None:
-                await pool.close()
+            if pool is None:
+                continue
+            try:
+                await asyncio.wait_for(pool.close(), CLOSE_WAIT_S)
+            except TimeoutError:
+                pool.terminate()
         self._pool = self._lock_pool = None
 
     @asynccontextmanager
     async def serialised(self, key: Hashable) -> AsyncIterator[None]:
         """A session advisory lock on the user: any worker may take their next update."""
         assert self._lock_pool is not None, "open() the store first"
-        lock = lock_key("updates", key)
+        pool, lock, conn = self._lock_pool, lock_key("updates", key), None
         try:
-            conn = await self._lock_pool.acquire()
+            conn = await pool.acquire()
             await conn.execute("SELECT pg_advisory_lock($1)", lock)
         except DB_ERRORS as exc:  # the update's own writes will fail and say so to the user
             log.warning("could not take the update lock: %s", exc)
-            yield
-            return
+            if conn is not None:
+                await _discard(pool, conn)
+            conn = None
         try:
             yield
         finally:
-            with contextlib.suppress(*DB_ERRORS):  # a lost connection took the lock with it
-                await conn.execute("SELECT pg_advisory_unlock($1)", lock)
-            await self._lock_pool.release(conn)
+            if conn is not None:
+                try:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", lock)
+                    await pool.release(conn)
+                except DB_ERRORS:  # a lost connection took the lock with it
+                    await _discard(pool, conn)
 
     @asynccontextmanager
     async def _conn(self, lock: int | None = None) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection in a transaction (holding an advisory lock when given)."""
+        """A pooled connection in a transaction (holding an advisory lock when given); a
+        connection that failed is dropped, never handed to the next caller."""
         assert self._pool is not None, "open() the store first"
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
+            conn = await self._pool.acquire()
+        except DB_ERRORS as exc:
+            raise StorageWriteError(f"database error: {exc}") from exc
+        try:
+            async with conn.transaction():
                 if lock is not None:
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", lock)
                 yield conn
         except DB_ERRORS as exc:
+            await _discard(self._pool, conn)
             raise StorageWriteError(f"database error: {exc}") from exc
+        except BaseException:  # the caller's own error: the transaction was rolled back
+            await self._pool.release(conn)
+            raise
+        await self._pool.release(conn)
 
     def _athlete(self, uid: int) -> Any:
         """A transaction holding the athlete's lock."""
@@ -533,6 +554,13 @@ class PostgresTeamStore(TeamStore):
                 token,
                 next_at,
             )
+
+
+async def _discard(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    """Close a connection that failed and give it back, so it is never reused as it is."""
+    with contextlib.suppress(*DB_ERRORS):  # it may be gone already
+        conn.terminate()
+        await pool.release(conn)
 
 
 async def _drop_state(conn: asyncpg.Connection, uid: int, key: str) -> None:
