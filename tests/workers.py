@@ -12,9 +12,9 @@ import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from bot.fakeapi import RoundRobinProxy
+from bot.fakeapi.lifecycle import Service
 from tests.pgcluster import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ class Worker:
         return self.log.read_text(errors="replace")[-limit:] or "(empty log)"
 
 
-class Workers:
+class Workers(Service):
     """`count` workers on `database_url`, talking to the Bot API at `api_url`, behind a proxy."""
 
     def __init__(
@@ -163,20 +163,3 @@ class Workers:
             for w in self.workers
         )
 
-    async def __aenter__(self) -> Workers:
-        """Start the proxy and the workers (stopping whatever started if one fails)."""
-        try:
-            await self.start()
-        except BaseException:
-            await self.stop()
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop the workers and the proxy."""
-        await self.stop()

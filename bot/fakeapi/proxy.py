@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from types import TracebackType
 
 import aiohttp
 from aiohttp import web
+
+from bot.fakeapi.lifecycle import Service
 
 # Per-connection headers that a proxy must not pass on (RFC 9110 section 7.6.1), plus Host and
 # Content-Length, which the outgoing request and response set for themselves.
@@ -22,7 +23,7 @@ def _end_to_end(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
 
 
-class RoundRobinProxy:
+class RoundRobinProxy(Service):
     """Forwards each request to the next upstream in turn, skipping those that refuse to connect.
 
     Upstreams are base URLs such as "http://127.0.0.1:8081"; the request's path and query are
@@ -78,19 +79,6 @@ class RoundRobinProxy:
             await self._session.close()
             self._session = None
 
-    async def __aenter__(self) -> RoundRobinProxy:
-        """Start the proxy."""
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop the proxy."""
-        await self.stop()
 
     def _next_upstreams(self) -> list[str]:
         """Every upstream once, starting with the one whose turn it is."""

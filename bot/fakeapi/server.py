@@ -6,13 +6,13 @@ import asyncio
 import json
 import re
 from collections import deque
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from bot.fakeapi.errors import ApiError
 from bot.fakeapi.faults import RandomFaults
+from bot.fakeapi.lifecycle import Service
 from bot.fakeapi.limits import RateLimits
 from bot.fakeapi.methods import METHODS, chat_member
 from bot.fakeapi.state import Upload, World, now
@@ -63,7 +63,7 @@ async def read_params(request: web.Request) -> dict[str, Any]:
     return _attach(params, uploads)
 
 
-class FakeBotAPI:
+class FakeBotAPI(Service):
     """A fake Telegram Bot API server on 127.0.0.1 with scripted users."""
 
     def __init__(
@@ -109,19 +109,6 @@ class FakeBotAPI:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> FakeBotAPI:
-        """Start the server."""
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop the server."""
-        await self.stop()
 
     @property
     def base_url(self) -> str:
