@@ -119,3 +119,34 @@ async def test_every_write_keeps_the_previous_version(tmp_path: Path) -> None:
     await store.update_profile(5, {"tz": "Europe/Berlin"})
     assert (store.athletes_dir / "5.json.bak").read_bytes() == first
     assert (store.athletes_dir / "5.json.bak").stat().st_mode & 0o777 == 0o600
+
+
+def test_second_process_on_one_data_dir_stops_with_one_line(tmp_path: Path) -> None:
+    """Two bots on one TinyDB folder would send every reminder twice: the second one refuses."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from bot.storage import TinyStore; "
+            "TinyStore(sys.argv[1]).load(); print('held', flush=True); time.sleep(60)",
+            str(tmp_path / "data"),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = run_bot(tmp_path, BOT_TOKEN=TOKEN, BOT_DATA_DIR=str(tmp_path / "data"))
+        one_line(result, 4, "in use by another bot process", "BOT_DATABASE_URL")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_unreachable_database_stops_with_one_line(tmp_path: Path) -> None:
+    """A database that cannot be reached: exit 5, its address named, its password never."""
+    url = "postgresql://bot:s3cret-pw@127.0.0.1:9/heavylegs"
+    result = run_bot(tmp_path, BOT_TOKEN=TOKEN, BOT_DATABASE_URL=url)
+    line = one_line(result, 5, "cannot use the database at 127.0.0.1:9/heavylegs")
+    assert "s3cret" not in line

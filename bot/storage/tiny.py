@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
+from bot.storage import dirlock
 from bot.storage.agenda import AT_ONCE, Agenda
 from bot.storage.atomic import AtomicJSONStorage, backup_path
 from bot.storage.base import Record, Store, link_team, pending
@@ -80,8 +81,10 @@ class TinyStore(Store):
         self.teams.prepare()
 
     def load(self) -> None:
-        """Prepare the folders, read every file, index what is due (CorruptDataError, OSError)."""
+        """Prepare and lock the folder, read every file, index what is due (CorruptDataError,
+        OSError, also when another process already runs on this folder)."""
         self.prepare()
+        dirlock.hold(self.data_dir)
         for item in self.scan():
             self._index(item.user_id, [item.record])
         for team in self.teams.scan():
