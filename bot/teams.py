@@ -16,6 +16,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.checkins import checkin_history
 from bot.clock import Clock
 from bot.parsing import zone
 from bot.reminders import run_tick, send_once
@@ -97,7 +98,7 @@ async def session_summary(store: Store, team: Team, start: datetime) -> TeamSumm
         profile = await store.profile(uid)
         if not (profile and profile.get("consent")):
             continue
-        history = [CheckIn.from_record(r) for r in await store.checkins(uid)]
+        history = await checkin_history(store, uid)
         found = session_checkin(history, start)
         if found is not None:
             checkins.append(found)

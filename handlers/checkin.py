@@ -9,17 +9,16 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
+from bot.checkins import checkin_history, record_checkin
 from bot.flows import CHECKIN, FOLLOWUP
-from bot.profiles import athlete_bedtime, athlete_zone, new_id
-from bot.reminders import NUTRITION_KINDS, record_for, reply_record
+from bot.profiles import athlete_bedtime, athlete_zone
+from bot.reminders import NUTRITION_KINDS
 from bot.services import Services, services
 from handlers.common import DRAFT, answer_query, drop_buttons
 from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
 from handlers.onboarding import consented_profile, require_profile
 from rules.engine import advise
 from rules.model import CheckIn, Kind
-from rules.preferences import Preferences, apply_preferences
-from rules.reminders import plan_reminders
 
 GONE = "I can't find that check-in any more (it may have been erased)."
 
@@ -35,11 +34,6 @@ async def checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     await start_flow(update, context, CHECKIN)
-
-
-async def _history(svc: Services, uid: int) -> list[CheckIn]:
-    """The athlete's stored check-ins and follow-ups as models."""
-    return [CheckIn.from_record(r) for r in await svc.store.checkins(uid)]
 
 
 @on_complete(CHECKIN.name)
@@ -74,28 +68,20 @@ def _model(draft: Draft, kind: Kind, now: datetime, update_id: int) -> CheckIn:
 async def _finish(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, kind: Kind
 ) -> None:
-    """The shared end of both flows: consent check, one atomic write, guidance, reminders."""
+    """The shared end of both flows: consent check, one atomic write, guidance, team alert."""
     svc = services(context)
     uid = update.effective_user.id
     profile = await consented_profile(update, context)
     if profile is None:
         return
-    now = svc.clock.now()
-    tz, bedtime = athlete_zone(profile, svc.settings.default_tz), athlete_bedtime(profile)
-    model = _model(draft, kind, now, update.update_id)
-    history = await _history(svc, uid)
-    advice = advise(model, history, now, tz=tz, bedtime=bedtime)
-    plans = plan_reminders(model, now, tz=tz, bedtime=bedtime) if kind is Kind.CHECKIN else []
-    plans = apply_preferences(plans, Preferences.from_profile(profile), tz)
-    plans = [plan for plan in plans if plan.due_at > now]  # what is due now, the reply says
-    records = [record_for(plan, uid, model.id, new_id()) for plan in plans]
-    record = model.to_record() | model.extra | ({"red_flag": True} if advice.red_flag else {})
-    ate = any(r["kind"] in NUTRITION_KINDS for r in records)
-    reply = reply_record(uid, model.id, advice.render(), now, ate_button=ate, reminder_id=new_id())
-    if not await svc.store.save_checkin(uid, record, [*records, reply], clear_state=DRAFT):
+    model = _model(draft, kind, svc.clock.now(), update.update_id)
+    recorded = await record_checkin(
+        svc.store, uid, profile, model, svc.settings.default_tz, clear_state=DRAFT
+    )
+    if recorded is None:
         return
-    await svc.reminders.send_now(context.bot, uid, reply)
-    if advice.red_flag:
+    await svc.reminders.send_now(context.bot, uid, recorded.reply)
+    if recorded.red_flag:
         await svc.teams.red_flag(uid, model.id)
 
 
@@ -127,7 +113,7 @@ async def _why(update: Update, svc: Services, model: CheckIn) -> None:
     """Explain each point of a check-in's advice with the article sentence behind it."""
     uid = update.effective_user.id
     profile = await svc.store.profile(uid)
-    earlier = [c for c in await _history(svc, uid) if c.id != model.id]
+    earlier = [c for c in await checkin_history(svc.store, uid) if c.id != model.id]
     advice = advise(
         model,
         earlier,

@@ -9,6 +9,7 @@ from statistics import mean
 from telegram import Bot, Update
 from telegram.ext import ContextTypes
 
+from bot.checkins import checkin_history
 from bot.parsing import zone
 from bot.services import Services, services
 from bot.storage import Team
@@ -85,7 +86,7 @@ async def on_view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await answer_query(query)
     team, name = teams[0], teams[0]["members"][str(athlete)]["name"]
-    history = [CheckIn.from_record(r) for r in await svc.store.checkins(athlete)]
+    history = await checkin_history(svc.store, athlete)
     tz_name = team.get("tz") or svc.settings.default_tz
     await update.effective_chat.send_message(athlete_view(name, history, svc.clock.now(), tz_name))
 

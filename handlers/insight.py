@@ -8,11 +8,11 @@ from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
 from bot.chart import render_chart
+from bot.checkins import checkin_history
 from bot.history import render_history
 from bot.profiles import athlete_zone
 from bot.services import services
 from rules.load import sessions
-from rules.model import CheckIn
 from rules.trends import chart_days
 
 CHART_DAYS = 42
@@ -28,7 +28,7 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     uid = update.effective_user.id
     profile = await svc.store.profile(uid)
-    checkins = [CheckIn.from_record(r) for r in await svc.store.checkins(uid)]
+    checkins = await checkin_history(svc.store, uid)
     have = len(sessions(checkins))
     if have < MIN_SESSIONS:
         await update.effective_chat.send_message(NOT_ENOUGH.format(n=MIN_SESSIONS, have=have))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.checkins import checkin_history
 from bot.flows import READINESS
 from bot.profiles import athlete_zone
 from bot.services import services
@@ -47,7 +48,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     if not await svc.store.save_checkin(uid, model.to_record() | items, [], clear_state=DRAFT):
         return
     tz = athlete_zone(profile, svc.settings.default_tz)
-    history = [CheckIn.from_record(r) for r in await svc.store.checkins(uid)]
+    history = await checkin_history(svc.store, uid)
     flag = assess(READINESS_METRIC, history, tz, now.astimezone(tz).date())
     await update.effective_chat.send_message(
         f"Thanks! Readiness today: {readiness_total(model)}/25. {_compare(flag.persistent)}"
