@@ -16,11 +16,13 @@ from pathlib import Path
 import asyncpg
 
 from bench.seed import seed_store
+from bot.clock import Clock
 from bot.fakeapi import BotEvent, FakeBotAPI
 from bot.reminders import MAX_PARALLEL_SENDS, REPLY
 from tests.conftest import TOKEN, direct_store, eventually, onboard
 from tests.pgcluster import TempCluster
 from tests.test_e2e_checkin import ANSWERS, answer_all
+from tests.test_e2e_coach import seed_team
 from tests.workers import Workers
 
 ATHLETES = 2000
@@ -168,3 +170,40 @@ async def test_checkin_continues_across_workers(
     assert len(guidance) == 1, [e.describe() for e in user.events]
     assert sorted(forwarded) == sorted(w.upstream for w in workers.workers)
     assert min(forwarded.values()) >= 5, forwarded
+
+
+async def test_team_session_prompts_each_member_once_across_workers(
+    api: FakeBotAPI, pg_cluster: TempCluster, tmp_path: Path
+) -> None:
+    """A session ends while 3 workers share the schedule: the team is processed by one of them
+    and each of 60 members gets one check-in prompt (then the one re-prompt, two hours on)."""
+    url = pg_cluster.create_database("workers_team")
+    size, clock = 60, Clock()
+    async with direct_store(tmp_path / "unused", url) as store:
+        end = await seed_team(store, clock, size)
+    members = range(1000, 1000 + size)
+    for uid in members:
+        api.user(uid)
+    offset = tmp_path / "clock-offset"
+    offset.write_text(str((end - clock.now()).total_seconds() + 1))  # jump past the session end
+    env = FAST | {"BOT_CLOCK_OFFSET_FILE": str(offset)}
+    home = tmp_path / "workers"
+
+    def prompts(uid: int, text: str) -> int:
+        return sum(text in (e.text or "") for e in api.world.chats[uid].events)
+
+    async with Workers(3, token=TOKEN, api_url=api.base_url, database_url=url, home=home, env=env):
+
+        async def everyone_prompted() -> bool:
+            return all(prompts(uid, "done training") for uid in members)
+
+        await eventually(everyone_prompted, 20)
+        offset.write_text(str((end - clock.now()).total_seconds() + 2 * 3600 + 1))
+
+        async def everyone_nudged() -> bool:
+            return all(prompts(uid, "gentle nudge") for uid in members)
+
+        await eventually(everyone_nudged, 20)
+        await asyncio.sleep(0.5)  # anything sent twice would have arrived by now
+    assert {prompts(uid, "done training") for uid in members} == {1}
+    assert {prompts(uid, "gentle nudge") for uid in members} == {1}
