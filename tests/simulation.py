@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from telegram.ext import Application
 
 from bot.fakeapi import BotEvent, FakeBotAPI, FakeUser
@@ -73,22 +74,53 @@ async def run_athlete(
             await user.press_data(data, message_id=event.message_id)
 
 
-def read_athletes(data_dir: Path) -> dict[int, dict[str, Any]]:
+# uid -> {"profile": {...}, "checkins": [...], "reminders": [...]}
+Athletes = dict[int, dict[str, Any]]
+Reader = Callable[[], Awaitable[Athletes]]
+
+
+def read_files(data_dir: Path) -> Athletes:
     """Every athlete file parsed straight from disk (fails on any file that does not parse)."""
-    files = {}
+    found: Athletes = {}
     for path in sorted((data_dir / "athletes").glob("*.json")):
         try:
-            files[int(path.stem)] = json.loads(path.read_bytes())
+            data = json.loads(path.read_bytes())
         except ValueError as exc:
             raise AssertionError(f"{path} does not parse: {exc}") from None
+        found[int(path.stem)] = {
+            "profile": data.get("profile", {}).get("1", {}),
+            "checkins": list(data.get("checkins", {}).values()),
+            "reminders": list(data.get("reminders", {}).values()),
+        }
     for path in (data_dir / "athletes").glob("*.bak"):
         json.loads(path.read_bytes())
-    return files
+    return found
 
 
-def records(data: dict[str, Any], table: str) -> list[dict[str, Any]]:
-    """The records of one table of a parsed athlete file."""
-    return list(data.get(table, {}).values())
+async def read_database(url: str) -> Athletes:
+    """Every athlete's rows, read straight from PostgreSQL."""
+    conn = await asyncpg.connect(url)
+    try:
+        found: Athletes = {}
+        for uid, profile in await conn.fetch("SELECT uid, profile::text FROM athletes"):
+            found[uid] = {"profile": json.loads(profile), "checkins": [], "reminders": []}
+        for table in ("checkins", "reminders"):
+            rows = await conn.fetch(f"SELECT uid, doc::text FROM {table} ORDER BY seq")
+            for uid, doc in rows:
+                found.setdefault(uid, {"profile": {}, "checkins": [], "reminders": []})
+                found[uid][table].append(json.loads(doc))
+        return found
+    finally:
+        await conn.close()
+
+
+def reader(data_dir: Path, database_url: str | None) -> Reader:
+    """What the bot has stored, read behind its back (files, or the database)."""
+
+    async def read() -> Athletes:
+        return await read_database(database_url) if database_url else read_files(data_dir)
+
+    return read
 
 
 def acknowledged(api: FakeBotAPI, uid: int) -> set[str]:
@@ -98,12 +130,11 @@ def acknowledged(api: FakeBotAPI, uid: int) -> set[str]:
     return {cid for e in events if e.kind == "message" and (cid := guidance_id(e))}
 
 
-def check_acked_stored_once(data_dir: Path, api: FakeBotAPI, uids: list[int], note: str) -> int:
-    """Every acknowledged check-in is on disk exactly once; returns how many are stored."""
-    files = read_athletes(data_dir)
+def check_acked_stored_once(athletes: Athletes, api: FakeBotAPI, uids: list[int], note: str) -> int:
+    """Every acknowledged check-in is stored exactly once; returns how many are stored."""
     stored = 0
     for uid in uids:
-        ids = Counter(r["id"] for r in records(files.get(uid, {}), "checkins"))
+        ids = Counter(r["id"] for r in athletes.get(uid, {}).get("checkins", []))
         stored += len(ids)
         doubled = [cid for cid, n in ids.items() if n > 1]
         lost = [cid for cid in acknowledged(api, uid) if ids[cid] == 0]
@@ -115,27 +146,22 @@ def check_acked_stored_once(data_dir: Path, api: FakeBotAPI, uids: list[int], no
 RETRY_ROOM = timedelta(minutes=10)
 
 
-def pending(data_dir: Path) -> list[dict[str, Any]]:
-    """Every pending reminder on disk."""
-    return [
-        r
-        for data in read_athletes(data_dir).values()
-        for r in records(data, "reminders")
-        if r["status"] == "pending"
-    ]
+def pending(athletes: Athletes) -> list[dict[str, Any]]:
+    """Every pending reminder."""
+    return [r for data in athletes.values() for r in data["reminders"] if r["status"] == "pending"]
 
 
 async def deliver_everything(
-    data_dir: Path,
+    read: Reader,
     now: Callable[[], datetime],
     move_to: Callable[[datetime], Awaitable[None]],
     within: float = 30.0,
 ) -> int:
     """Move the bot's clock to each pending reminder's due time in turn until none is left
     pending; return how many reminders were pending at the start."""
-    start = len(pending(data_dir))
+    start = len(pending(await read()))
     deadline = asyncio.get_running_loop().time() + within + start * 0.1
-    while waiting := pending(data_dir):
+    while waiting := pending(await read()):
         assert asyncio.get_running_loop().time() < deadline, f"still pending: {waiting[:3]}"
         due = max(min(datetime.fromisoformat(r["due_at"]) for r in waiting), now())
         last_useful = min(datetime.fromisoformat(r["expires_at"]) for r in waiting)
@@ -146,12 +172,12 @@ async def deliver_everything(
     return start
 
 
-def check_reminders_sent_once(data_dir: Path, api: FakeBotAPI, note: str) -> Counter[str]:
+def check_reminders_sent_once(athletes: Athletes, api: FakeBotAPI, note: str) -> Counter[str]:
     """Each reminder was sent exactly once, or dropped because the athlete blocked the bot;
     returns the count of reminder outcomes."""
     outcomes: Counter[str] = Counter()
-    for uid, data in read_athletes(data_dir).items():
-        reminders = records(data, "reminders")
+    for uid, data in athletes.items():
+        reminders = data["reminders"]
         texts = {r["text"] for r in reminders}
         chat = api.world.chats[uid].events if uid in api.world.chats else []
         seen = Counter(e.text for e in chat if e.kind == "message" and e.text in texts)
@@ -161,5 +187,5 @@ def check_reminders_sent_once(data_dir: Path, api: FakeBotAPI, note: str) -> Cou
             outcomes[f"{r['status']}:{r.get('reason', '')}".rstrip(":")] += 1
             if r["status"] == "dropped":
                 assert r.get("reason") == "blocked", f"{note}: {uid} lost reminder {r}"
-                assert data["profile"]["1"]["active"] is False, f"{note}: {uid} not inactive"
+                assert data["profile"]["active"] is False, f"{note}: {uid} not inactive"
     return outcomes

@@ -22,6 +22,7 @@ from tests.simulation import (
     check_acked_stored_once,
     check_reminders_sent_once,
     deliver_everything,
+    reader,
     run_athlete,
 )
 
@@ -38,7 +39,14 @@ async def nudge(clock: Clock) -> None:
 
 
 async def fault_trial(
-    api: FakeBotAPI, data_dir: Path, seed: int, athletes: int, rate: float, caplog, checkins: int
+    api: FakeBotAPI,
+    data_dir: Path,
+    database_url: str | None,
+    seed: int,
+    athletes: int,
+    rate: float,
+    caplog,
+    checkins: int,
 ) -> None:
     """Athletes check in while the API fails at `rate` (the rate limiter keeps the bot at
     Telegram's 30 calls/s, so keep the crowd small); then every reminder falls due."""
@@ -49,6 +57,7 @@ async def fault_trial(
         token=TOKEN,
         api_url=api.base_url,
         data_dir=data_dir,
+        database_url=database_url,
         tick_seconds=0.05,
         request_timeout=0.4,
         flood_max_updates=1000,
@@ -62,6 +71,7 @@ async def fault_trial(
 
     app.add_error_handler(record)
     people = [Athlete(api.user(9000 + seed * 100 + i)) for i in range(athletes)]
+    read = reader(data_dir, database_url)
     async with running(app, poll_timeout=1):
         api.random_faults = faults
         nudger = asyncio.create_task(nudge(clock))
@@ -71,20 +81,20 @@ async def fault_trial(
                     *(run_athlete(a, api, random.Random(rng.random()), checkins) for a in people)
                 )
             stored = check_acked_stored_once(
-                data_dir, api, [a.user.id for a in people], f"seed={seed}"
+                await read(), api, [a.user.id for a in people], f"seed={seed}"
             )
 
             async def move_to(when: datetime) -> None:
                 """Fast-forward the bot's clock to `when`."""
                 clock.advance(max(when - clock.now(), timedelta(0)))
 
-            reminders = await deliver_everything(data_dir, clock.now, move_to)
+            reminders = await deliver_everything(read, clock.now, move_to)
         finally:
             nudger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await nudger
             api.random_faults = None
-    outcomes = check_reminders_sent_once(data_dir, api, f"seed={seed}")
+    outcomes = check_reminders_sent_once(await read(), api, f"seed={seed}")
     unexpected = [e for e in crashes if not _telegram_side(e)]
     assert not unexpected, f"seed={seed}: handler crashed: {unexpected!r}"
     # PTB's updater logs failed getUpdates calls at ERROR and retries: that is Telegram's fault
@@ -104,16 +114,16 @@ def _telegram_side(error: BaseException | None) -> bool:
 
 @pytest.mark.parametrize("seed", [0])
 async def test_random_telegram_faults_lose_nothing(
-    api: FakeBotAPI, tmp_path: Path, seed: int, caplog
+    api: FakeBotAPI, tmp_path: Path, database_url: str | None, seed: int, caplog
 ) -> None:
-    await fault_trial(api, tmp_path / "data", seed, 3, 0.08, caplog, checkins=1)
+    await fault_trial(api, tmp_path / "data", database_url, seed, 3, 0.08, caplog, checkins=1)
     print("fault totals", dict(TOTALS))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(100, 110))
 async def test_random_telegram_faults_lose_nothing_many(
-    api: FakeBotAPI, tmp_path: Path, seed: int, caplog
+    api: FakeBotAPI, tmp_path: Path, database_url: str | None, seed: int, caplog
 ) -> None:
-    await fault_trial(api, tmp_path / "data", seed, 6, 0.15, caplog, checkins=2)
+    await fault_trial(api, tmp_path / "data", database_url, seed, 6, 0.15, caplog, checkins=2)
     print("fault totals", dict(TOTALS))

@@ -21,11 +21,11 @@ from bot.fakeapi import FakeBotAPI
 from tests.conftest import TOKEN
 from tests.simulation import (
     Athlete,
+    Athletes,
     check_acked_stored_once,
     deliver_everything,
     pending,
-    read_athletes,
-    records,
+    reader,
     run_athlete,
 )
 
@@ -36,8 +36,8 @@ RESULTS: Counter[str] = Counter()
 class BotProcess:
     """`python -m bot` against the fake API, its clock following an offset file."""
 
-    def __init__(self, api: FakeBotAPI, home: Path) -> None:
-        """Prepare the environment; nothing runs yet."""
+    def __init__(self, api: FakeBotAPI, home: Path, database_url: str | None = None) -> None:
+        """Prepare the environment (PostgreSQL when `database_url`); nothing runs yet."""
         self.api = api
         self.home = home
         self.offset_file = home / "clock-offset"
@@ -51,6 +51,7 @@ class BotProcess:
             "BOT_CLOCK_OFFSET_FILE": str(self.offset_file),
             "BOT_FLOOD_MAX_UPDATES": "1000",
             "BOT_LOG_LEVEL": "WARNING",
+            **({"BOT_DATABASE_URL": database_url} if database_url else {}),
         }
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
@@ -102,13 +103,9 @@ class BotProcess:
         return datetime.now(UTC) + timedelta(seconds=self.offset())
 
 
-def check_reminders_kept(data_dir: Path, known: dict[str, str], note: str) -> None:
+def check_reminders_kept(athletes: Athletes, known: dict[str, str], note: str) -> None:
     """No reminder ever disappears, and none that was sent goes back to pending."""
-    now = {
-        r["id"]: r["status"]
-        for d in read_athletes(data_dir).values()
-        for r in records(d, "reminders")
-    }
+    now = {r["id"]: r["status"] for d in athletes.values() for r in d["reminders"]}
     vanished = [rid for rid in known if rid not in now]
     reborn = [rid for rid, status in known.items() if status != "pending" and now[rid] == "pending"]
     assert not vanished, f"{note}: reminders vanished: {vanished[:5]}"
@@ -116,11 +113,13 @@ def check_reminders_kept(data_dir: Path, known: dict[str, str], note: str) -> No
     known.update(now)
 
 
-async def kill_trials(api: FakeBotAPI, home: Path, trials: int, athletes: int, seed: int) -> None:
+async def kill_trials(
+    api: FakeBotAPI, home: Path, database_url: str | None, trials: int, athletes: int, seed: int
+) -> None:
     """Run the athletes across `trials` kill/restart cycles, then deliver every reminder."""
     rng = random.Random(seed)
-    bot = BotProcess(api, home)
-    data_dir = home / "data"
+    bot = BotProcess(api, home, database_url)
+    read = reader(home / "data", database_url)
     people = [Athlete(api.user(7000 + i)) for i in range(athletes)]
     tasks = [
         asyncio.create_task(run_athlete(a, api, random.Random(rng.random()), checkins=10_000))
@@ -133,21 +132,23 @@ async def kill_trials(api: FakeBotAPI, home: Path, trials: int, athletes: int, s
             await asyncio.sleep(rng.uniform(0.05, 0.6))
             await bot.kill()
             note = f"seed={seed} trial={trial}"
-            check_acked_stored_once(data_dir, api, [a.user.id for a in people], note)
-            check_reminders_kept(data_dir, known, note)
+            stored = await read()
+            check_acked_stored_once(stored, api, [a.user.id for a in people], note)
+            check_reminders_kept(stored, known, note)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     await bot.start()
     try:
-        stored = check_acked_stored_once(data_dir, api, [a.user.id for a in people], "final")
-        due = {r["id"]: r for r in pending(data_dir)}
+        final = await read()
+        stored = check_acked_stored_once(final, api, [a.user.id for a in people], "final")
+        due = {r["id"]: r for r in pending(final)}
         seen_before = {uid: len(api.world.chats[uid].events) for uid in api.world.chats}
-        await deliver_everything(data_dir, bot.now, bot.move_clock_to)
+        await deliver_everything(read, bot.now, bot.move_clock_to)
     finally:
         await bot.kill()
-    after = {r["id"]: r for d in read_athletes(data_dir).values() for r in records(d, "reminders")}
+    after = {r["id"]: r for d in (await read()).values() for r in d["reminders"]}
     for rid, record in due.items():
         assert after[rid]["status"] == "sent", f"reminder not delivered after restarts: {record}"
     for uid in {r["user_id"] for r in due.values()}:
@@ -159,10 +160,14 @@ async def kill_trials(api: FakeBotAPI, home: Path, trials: int, athletes: int, s
     print("kill results", dict(RESULTS))
 
 
-async def test_sigkill_restart_loses_nothing(api: FakeBotAPI, tmp_path: Path) -> None:
-    await kill_trials(api, tmp_path, trials=20, athletes=6, seed=1)
+async def test_sigkill_restart_loses_nothing(
+    api: FakeBotAPI, tmp_path: Path, database_url: str | None
+) -> None:
+    await kill_trials(api, tmp_path, database_url, trials=20, athletes=6, seed=1)
 
 
 @pytest.mark.slow
-async def test_sigkill_restart_loses_nothing_many(api: FakeBotAPI, tmp_path: Path) -> None:
-    await kill_trials(api, tmp_path, trials=200, athletes=10, seed=2)
+async def test_sigkill_restart_loses_nothing_many(
+    api: FakeBotAPI, tmp_path: Path, database_url: str | None
+) -> None:
+    await kill_trials(api, tmp_path, database_url, trials=200, athletes=10, seed=2)
