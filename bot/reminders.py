@@ -11,7 +11,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ContextTypes
 
 from bot import callbacks
@@ -39,10 +46,12 @@ TEAM_PROMPT_KINDS = ("team_prompt", "team_reprompt")
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """The outcome of one send: "sent", "retry" (at `retry_at`), "blocked" (403) or "rejected"."""
+    """The outcome of one send: "sent", "retry" (at `retry_at`), "blocked" (403), "rejected",
+    or "migrated" (the group became the supergroup `migrate_to`)."""
 
     status: str
     retry_at: datetime | None = None
+    migrate_to: int | None = None
 
 
 async def send_once(
@@ -53,6 +62,8 @@ async def send_once(
         await bot.send_message(chat_id, text, reply_markup=markup)
     except RetryAfter as exc:
         return Delivery("retry", now + _seconds(exc.retry_after))
+    except ChatMigrated as exc:
+        return Delivery("migrated", migrate_to=exc.new_chat_id)
     except Forbidden:
         return Delivery("blocked")
     except BadRequest as exc:
@@ -249,8 +260,8 @@ class Reminders:
             log.info("athlete %s blocked the bot; stopping their reminders", user_id)
             await self.store.update_profile(user_id, {"active": False})
             await self._settle(user_id, None, "dropped", now, reason="blocked")
-        elif outcome.status == "rejected":
-            await self._settle(user_id, record, "dropped", now, reason="rejected")
+        elif outcome.status in ("rejected", "migrated"):  # private chats never migrate
+            await self._settle(user_id, record, "dropped", now, reason=outcome.status)
         else:
             self._delivered.add(reminder_id)
             await self._mark_sent(user_id, record)

@@ -256,6 +256,9 @@ class TeamScheduler:
             return
         chat_id, text, markup = message
         outcome = await send_once(bot, chat_id, text, markup, now)
+        if outcome.migrate_to is not None and chat_id == team["id"]:
+            await self.follow_migration(team["id"], outcome.migrate_to)  # resent from there
+            return
         if outcome.status == "retry" and outcome.retry_at is not None:
             await self._settle(team["id"], item["id"], {"due_at": outcome.retry_at.isoformat()})
         else:
@@ -325,6 +328,22 @@ class TeamScheduler:
             if i["status"] == "pending"
         ]
         return min((t for t in times if t is not None), default=None)
+
+    async def follow_migration(self, old_id: int, new_id: int) -> bool:
+        """The group became a supergroup with a new chat id: move the team (and each member's
+        link to it) there and look at it at once; False if it had moved already."""
+        team = await self.store.teams.move(old_id, new_id)
+        if team is None:
+            return False
+        for uid in members(team):
+            profile = await self.store.profile(uid) or {}
+            links = dict(profile.get("teams", {}))
+            if str(old_id) in links:
+                links[str(new_id)] = links.pop(str(old_id))
+                await self.store.update_profile(uid, {"teams": links})
+        log.info("team %s moved to %s (the group became a supergroup)", old_id, new_id)
+        await self.wake(new_id)
+        return True
 
     async def red_flag(self, uid: int, checkin_id: str) -> None:
         """Queue a private alert to every coach of every team the athlete shares with."""

@@ -71,6 +71,7 @@ def register(app: Application) -> None:
             ),
             CommandHandler(list(GROUP_COMMANDS), coach.private_only, filters=PRIVATE),
             ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
+            MessageHandler(filters.StatusUpdate.MIGRATE, coach.on_migrate),
             *(CommandHandler(name, fn, filters=PRIVATE) for name, fn in commands.items()),
             CommandHandler(list(commands), basics.group_command, filters=~PRIVATE),
             CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),

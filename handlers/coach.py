@@ -267,6 +267,16 @@ async def private_only(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup (Telegram says so in both chats): the team follows it."""
+    message = update.effective_message
+    if message.migrate_to_chat_id:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    else:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    await services(context).teams.follow_migration(old, new)
+
+
 async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The bot was removed from (or re-added to) a group: pause or resume its team."""
     change = update.my_chat_member
@@ -274,11 +284,14 @@ async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if change is None or change.chat.type == ChatType.PRIVATE:
         return
     active = change.new_chat_member.status not in GONE
-    if await svc.store.teams.get(change.chat.id) is None:
+    team = await svc.store.teams.get(change.chat.id)
+    if team is None:
         if active and change.chat.type != ChatType.CHANNEL:
             await change.chat.send_message(
                 "Thanks for adding me! 👋 A group admin can create the team with /team."
             )
+        return
+    if "moved_to" in team:  # the old group of a supergroup: the team lives on there
         return
     await svc.store.teams.update(change.chat.id, lambda doc: doc.update(active=active))
     log.info("team %s %s", change.chat.id, "resumed" if active else "paused: bot removed")

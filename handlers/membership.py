@@ -42,6 +42,8 @@ async def _team_for(svc: Services, payload: str) -> Team | None:
     if match is None:
         return None
     team = await svc.store.teams.get(-int(match.group(1)))
+    if team and "moved_to" in team:  # a link from before the group became a supergroup
+        team = await svc.store.teams.get(team["moved_to"])
     if not team or not team.get("active"):
         return None
     return team if secrets.compare_digest(team["code"], match.group(2)) else None

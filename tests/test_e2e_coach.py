@@ -381,3 +381,51 @@ async def test_members_prompted_under_enforced_limits(
             assert (await store.profile(uid))["active"] is False
         assert await prompt_statuses(store, set(everyone) - blocked) == {"sent"}
         assert api.limits.peak(1.0) <= api.limits.per_second
+
+
+async def test_team_follows_its_group_to_a_supergroup(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """Upgraded to a supergroup (a new chat id): the team, its members and its sessions move
+    along, old join links still work, and the summary goes to the supergroup."""
+    old_id, new_id = -4321, -1004321
+    group, coach = api.group(old_id, "Harriers", "group"), api.user(51, "Kim")
+    payload = await set_up_team(api, coach, group)
+    ana, ben = api.user(52, "Ana"), api.user(53, "Ben")
+    await join(ana, payload)
+    end = await schedule_soon(group, coach, clock)
+    supergroup = api.upgrade_to_supergroup(group, new_id, coach)
+    store = svc(bot).store
+
+    async def moved() -> bool:
+        return bool(await store.teams.get(new_id))
+
+    await eventually(moved)
+    team = await store.teams.get(new_id)
+    assert (team["id"], list(team["members"]), team["title"]) == (new_id, ["52"], "Harriers")
+    assert await store.teams.get(old_id) == {"id": old_id, "moved_to": new_id}
+    assert list((await store.profile(52))["teams"]) == [str(new_id)]
+    await join(ben, payload)  # a link shared before the upgrade
+    assert sorted((await store.teams.get(new_id))["members"]) == ["52", "53"]
+    await supergroup.send(coach, "/join")
+    await supergroup.expect("Tap to join privately")
+    jump_to(clock, end)
+    await ana.expect("done training")
+    jump_to(clock, end + timedelta(hours=3))
+    await supergroup.expect("session of")
+    assert not [e for e in group.events if "session of" in (e.text or "")]
+
+
+async def test_summary_finds_the_supergroup_when_the_upgrade_was_missed(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """Telegram answers 'upgraded to a supergroup' with the new id: the team moves there then."""
+    old_id, new_id = -4322, -1004322
+    group, coach = api.group(old_id, "Striders", "group"), api.user(61, "Kim")
+    await set_up_team(api, coach, group)
+    end = await schedule_soon(group, coach, clock)
+    supergroup = api.group(new_id, "Striders", "supergroup")
+    api.world.migrated[old_id] = new_id  # the service messages never reached the bot
+    jump_to(clock, end + timedelta(hours=3))
+    await supergroup.expect("session of")
+    assert (await svc(bot).store.teams.get(new_id))["title"] == "Striders"

@@ -18,12 +18,19 @@ DEFAULT_DESCRIPTIONS = {
 class ApiError(Exception):
     """An error answer of the Bot API: HTTP status, description and optional retry_after."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         """Remember the Telegram error fields."""
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     @classmethod
     def bad_request(cls, detail: str) -> ApiError:
@@ -45,6 +52,14 @@ class ApiError(Exception):
             "error_code": self.status,
             "description": self.description,
         }
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+        parameters = {
+            name: value
+            for name, value in (
+                ("retry_after", self.retry_after),
+                ("migrate_to_chat_id", self.migrate_to_chat_id),
+            )
+            if value is not None
+        }
+        if parameters:
+            body["parameters"] = parameters
         return body

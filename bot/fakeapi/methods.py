@@ -112,6 +112,10 @@ def _chat(world: World, p: Params) -> ChatState:
 def _target_chat(world: World, p: Params) -> ChatState:
     """The chat the bot writes to; 403 when that user blocked the bot."""
     chat = _chat(world, p)
+    if (new_id := world.migrated.get(chat.info["id"])) is not None:
+        raise ApiError(
+            400, "Bad Request: group chat was upgraded to a supergroup chat", None, new_id
+        )
     if chat.info["id"] in world.blocked_users:
         raise ApiError(403, "Forbidden: bot was blocked by the user")
     status = world.members.get((chat.info["id"], world.bot_user["id"]))

@@ -164,6 +164,23 @@ class FakeBotAPI(Service):
             self._groups[chat_id] = FakeGroup(self.world, info)
         return self._groups[chat_id]
 
+    def upgrade_to_supergroup(self, group: FakeGroup, new_id: int, by: FakeUser) -> FakeGroup:
+        """Turn a group into a supergroup with a new id, as Telegram does: a service message in
+        each chat, members carried over, and sends to the old id answered 400 with
+        migrate_to_chat_id."""
+        old_id = group.chat_id
+        new = self.group(new_id, group.info["title"], "supergroup")
+        for (chat_id, user_id), status in list(self.world.members.items()):
+            if chat_id == old_id:
+                self.world.members[(new_id, user_id)] = status
+        for chat_id, fields in (
+            (old_id, {"migrate_to_chat_id": new_id}),
+            (new_id, {"migrate_from_chat_id": old_id}),
+        ):
+            self.world.push_update({"message": self.world.add_message(chat_id, by.user, fields)})
+        self.world.migrated[old_id] = new_id
+        return new
+
     def set_bot_status(self, chat_id: int, status: str, by: FakeUser | None = None) -> None:
         """Change the bot's own status in a chat and deliver the my_chat_member update."""
         bot = self.world.bot_user

@@ -174,6 +174,7 @@ class World:
         self.users: dict[int, dict[str, Any]] = {}
         self.chats: dict[int, ChatState] = {}
         self.members: dict[tuple[int, int], str] = {}
+        self.migrated: dict[int, int] = {}  # a group's id -> its supergroup's, once upgraded
         self.blocked_users: set[int] = set()
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}

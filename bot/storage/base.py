@@ -43,6 +43,11 @@ class TeamStore(ABC):
         """Change a team in one atomic write (`fn` mutates the dict, {} when new, and returns)."""
 
     @abstractmethod
+    async def move(self, old_id: int, new_id: int) -> Team | None:
+        """Re-key a team whose group became a supergroup, leaving a forwarding stub at the old
+        id (old join links keep working); None if there is nothing to move."""
+
+    @abstractmethod
     async def wake(self, team_id: int, at: datetime) -> None:
         """Make the team due for a look-up at `at` (or earlier, if it already is)."""
 
@@ -194,6 +199,11 @@ class Store(ABC):
     @abstractmethod
     async def everything(self, uid: int) -> dict[str, list[Record]]:
         """Every non-empty table of the athlete as plain lists (for /export); {} if none."""
+
+
+def moved_team(team: Team, new_id: int) -> tuple[Team, Team]:
+    """(the team under its new id, the stub left at the old id)."""
+    return {**team, "id": new_id}, {"id": team["id"], "moved_to": new_id}
 
 
 def add_member(uid: int, member: Record) -> Callable[[Team], bool]:

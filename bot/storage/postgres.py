@@ -23,7 +23,16 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from bot.storage.atomic import StorageWriteError
-from bot.storage.base import Record, Store, StoreUnavailable, Team, TeamStore, link_team, pending
+from bot.storage.base import (
+    Record,
+    Store,
+    StoreUnavailable,
+    Team,
+    TeamStore,
+    link_team,
+    moved_team,
+    pending,
+)
 from bot.storage.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -527,6 +536,27 @@ class PostgresTeamStore(TeamStore):
                     team,
                 )
             return copy.deepcopy(result)
+
+    async def move(self, old_id: int, new_id: int) -> Team | None:
+        """Re-key the team's row (its schedule with it), leaving a forwarding stub."""
+        first, second = sorted((old_id, new_id))
+        async with self._store._conn(lock_key("team", first)) as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key("team", second))
+            team = await conn.fetchval("SELECT doc FROM teams WHERE id = $1", old_id)
+            if not team or "moved_to" in team:
+                return None
+            if await conn.fetchval("SELECT 1 FROM teams WHERE id = $1", new_id):
+                return None
+            moved, stub = moved_team(team, new_id)
+            await conn.execute(
+                "UPDATE teams SET id = $2, doc = $3, next_look_at = NULL, lease_until = NULL "
+                "WHERE id = $1",  # unclaimed under its new id: the caller wakes it
+                old_id,
+                new_id,
+                moved,
+            )
+            await conn.execute("INSERT INTO teams (id, doc) VALUES ($1, $2)", old_id, stub)
+            return moved
 
     async def wake(self, team_id: int, at: datetime) -> None:
         """Bring the team's next look forward to `at` (a claim in progress sees the new version)."""

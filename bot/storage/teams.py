@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from bot.storage.agenda import Agenda
+from bot.storage.agenda import AT_ONCE, Agenda
 from bot.storage.atomic import AtomicJSONStorage
-from bot.storage.base import Team, TeamStore
+from bot.storage.base import Team, TeamStore, moved_team
 
 T = TypeVar("T")
 
@@ -84,6 +84,27 @@ class TinyTeamStore(TeamStore):
     async def update(self, team_id: int, fn: Callable[[Team], T]) -> T:
         """Change a team in one atomic write (`fn` mutates the dict and returns a result)."""
         return await asyncio.to_thread(self._update_sync, team_id, fn)
+
+    def _move_sync(self, old_id: int, new_id: int) -> Team | None:
+        """Write the team under its new id, then the stub over the old file."""
+        with self._lock(old_id):
+            team = self._storage(old_id).read()
+            if not team or "moved_to" in team:
+                return None
+            with self._lock(new_id):
+                if self._storage(new_id).read():
+                    return None
+                moved, stub = moved_team(team, new_id)
+                self._storage(new_id).write(moved)
+            self._storage(old_id).write(stub)
+            return copy.deepcopy(moved)
+
+    async def move(self, old_id: int, new_id: int) -> Team | None:
+        """Re-key the team (its file), leaving a forwarding stub."""
+        moved = await asyncio.to_thread(self._move_sync, old_id, new_id)
+        if moved is not None and moved.get("active"):
+            self.agenda.push(new_id, AT_ONCE)
+        return moved
 
     async def wake(self, team_id: int, at: datetime) -> None:
         """Index the team at `at`."""
