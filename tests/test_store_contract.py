@@ -193,3 +193,17 @@ async def test_migrations_are_versioned_and_idempotent(database_url: str) -> Non
         await store.close()
     with pytest.raises(StoreUnavailable, match="newer than this bot"):
         await PostgresStore(database_url).open()
+
+
+async def test_a_team_moves_to_its_supergroup_once(store: Store) -> None:
+    """The team is re-keyed with its schedule, a stub forwards from the old id, and moving
+    again (or onto an existing team) does nothing."""
+    await store.teams.update(-8, lambda team: team.update(id=-8, active=True, members={}))
+    await store.teams.update(-9, lambda team: team.update(id=-9, active=True, members={}))
+    assert await store.teams.move(-8, -1008) == {"id": -1008, "active": True, "members": {}}
+    assert await store.teams.get(-8) == {"id": -8, "moved_to": -1008}
+    assert await store.teams.move(-8, -1008) is None
+    assert await store.teams.move(-9, -1008) is None
+    assert await store.teams.move(-7, -1007) is None
+    await store.teams.wake(-1008, NOW)
+    assert [t for t, _ in await store.teams.claim_due(NOW)] == [-1008]
