@@ -14,7 +14,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, make_store, running
 from bot.clock import Clock
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.services import Services
 from bot.storage import Store
@@ -72,6 +72,24 @@ def clock() -> Clock:
     return Clock()
 
 
+def bot_settings(
+    api: FakeBotAPI, data_dir: Path, database_url: str | None = None, **overrides: object
+) -> Settings:
+    """The bot's settings against the fake API: fast ticks, and no flood gate in the way of
+    scripted users acting at machine speed (see test_security)."""
+    return load_settings(
+        **{
+            "token": TOKEN,
+            "api_url": api.base_url,
+            "data_dir": data_dir,
+            "database_url": database_url,
+            "tick_seconds": 0.05,
+            "flood_max_updates": 100_000,
+            **overrides,
+        }
+    )
+
+
 @pytest.fixture
 def bot_factory(
     api: FakeBotAPI, data_dir: Path, clock: Clock, database_url: str | None
@@ -80,14 +98,7 @@ def bot_factory(
 
     @asynccontextmanager
     async def start() -> AsyncIterator[Application]:
-        settings = load_settings(
-            token=TOKEN,
-            api_url=api.base_url,
-            data_dir=data_dir,
-            database_url=database_url,
-            tick_seconds=0.05,
-            flood_max_updates=10_000,  # scripted users act at machine speed; see test_security
-        )
+        settings = bot_settings(api, data_dir, database_url)
         async with running(build_application(settings, clock), poll_timeout=1) as app:
             yield app
 

@@ -14,9 +14,8 @@ import pytest
 
 from bot.app import build_application, running
 from bot.clock import Clock
-from bot.config import load_settings
 from bot.fakeapi import FakeBotAPI, RandomFaults
-from tests.conftest import TOKEN
+from tests.conftest import bot_settings
 from tests.simulation import (
     Athlete,
     check_acked_stored_once,
@@ -53,15 +52,7 @@ async def fault_trial(
     rng = random.Random(seed)
     faults = RandomFaults(rate, seed=seed, slow_seconds=0.1, hang_seconds=0.6)
     clock = Clock()
-    settings = load_settings(
-        token=TOKEN,
-        api_url=api.base_url,
-        data_dir=data_dir,
-        database_url=database_url,
-        tick_seconds=0.05,
-        request_timeout=0.4,
-        flood_max_updates=1000,
-    )
+    settings = bot_settings(api, data_dir, database_url, request_timeout=0.4)
     app = build_application(settings, clock)
     crashes: list[BaseException] = []
 

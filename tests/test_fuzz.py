@@ -23,9 +23,8 @@ from telegram.ext import Application
 
 from bot.app import build_application, running
 from bot.clock import Clock
-from bot.config import load_settings
 from bot.fakeapi import FakeBotAPI, FakeUser
-from tests.conftest import TOKEN, onboard
+from tests.conftest import TOKEN, bot_settings, onboard
 from tests.simulation import idle
 from tests.test_e2e_checkin import ANSWERS, answer_all
 
@@ -83,16 +82,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
         """Run the fake API and the bot until the module's tests are done."""
         async with FakeBotAPI(TOKEN) as api:
             data_dir = tmp_path_factory.mktemp("fuzz") / "data"
-            app = build_application(
-                load_settings(
-                    token=TOKEN,
-                    api_url=api.base_url,
-                    data_dir=data_dir,
-                    tick_seconds=0.05,
-                    flood_max_updates=100_000,
-                ),
-                Clock(),
-            )
+            app = build_application(bot_settings(api, data_dir), Clock())
             h = Harness(api, app, loop, data_dir)
 
             async def record(_update: object, context: Any) -> None:
