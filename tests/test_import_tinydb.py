@@ -17,7 +17,7 @@ from bot.storage import transfer as transfer_module
 from bot.storage.postgres import PostgresStore
 from bot.storage.transfer import import_tinydb
 from tests.pgcluster import TempCluster
-from tests.test_startup import one_line, run_bot
+from tests.test_startup import bot_holding, one_line, run_bot
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TEAM, QUIET_TEAM = -100_123, -100_456
@@ -240,6 +240,18 @@ def test_settings_and_folder_problems_are_one_line(
     tmp_path: Path, env: dict, code: int, needle: str
 ) -> None:
     one_line(run_bot(tmp_path, "import-tinydb", str(tmp_path / "nowhere"), **env), code, needle)
+
+
+async def test_a_running_bot_on_the_folder_stops_the_import(
+    tmp_path: Path, pg_cluster: TempCluster
+) -> None:
+    """The bot must be stopped first: it would keep changing the files being copied."""
+    await seed(tmp_path / "data")
+    url = database(pg_cluster)
+    with bot_holding(tmp_path / "data"):
+        result = importing(tmp_path, url, str(tmp_path / "data"))
+    one_line(result, 4, "in use by another bot process")
+    assert await held(url) == dict.fromkeys(transfer_module.ROWS, 0)
 
 
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:

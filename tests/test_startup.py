@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -121,15 +123,16 @@ async def test_every_write_keeps_the_previous_version(tmp_path: Path) -> None:
     assert (store.athletes_dir / "5.json.bak").stat().st_mode & 0o777 == 0o600
 
 
-def test_second_process_on_one_data_dir_stops_with_one_line(tmp_path: Path) -> None:
-    """Two bots on one TinyDB folder would send every reminder twice: the second one refuses."""
+@contextmanager
+def bot_holding(data_dir: Path) -> Iterator[None]:
+    """Another process that opened `data_dir` as a bot does, until the block ends."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sys, time; from bot.storage import TinyStore; "
             "TinyStore(sys.argv[1]).load(); print('held', flush=True); time.sleep(60)",
-            str(tmp_path / "data"),
+            str(data_dir),
         ],
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -137,11 +140,17 @@ def test_second_process_on_one_data_dir_stops_with_one_line(tmp_path: Path) -> N
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        result = run_bot(tmp_path, BOT_TOKEN=TOKEN, BOT_DATA_DIR=str(tmp_path / "data"))
-        one_line(result, 4, "in use by another bot process", "BOT_DATABASE_URL")
+        yield
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_second_process_on_one_data_dir_stops_with_one_line(tmp_path: Path) -> None:
+    """Two bots on one TinyDB folder would send every reminder twice: the second one refuses."""
+    with bot_holding(tmp_path / "data"):
+        result = run_bot(tmp_path, BOT_TOKEN=TOKEN, BOT_DATA_DIR=str(tmp_path / "data"))
+    one_line(result, 4, "in use by another bot process", "BOT_DATABASE_URL")
 
 
 def test_unreachable_database_stops_with_one_line(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.storage import dirlock
 from bot.storage.atomic import CorruptDataError, StorageWriteError
 from bot.storage.base import Record
 from bot.storage.postgres import PostgresStore
@@ -93,6 +94,7 @@ def _read_all(tiny: TinyStore) -> tuple[list[int], list[Record]]:
         raise FileNotFoundError(
             errno.ENOENT, "no athletes/ or teams/ folder, not a TinyDB data dir", str(tiny.data_dir)
         )
+    dirlock.hold(tiny.data_dir)  # a bot still running on the folder would keep changing it
     uids: list[int] = []
     if tiny.athletes_dir.is_dir():
         tiny.scan()  # CorruptDataError, worded as at start-up, before anything is written
