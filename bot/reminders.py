@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -178,6 +179,20 @@ def run_tick(
     )
 
 
+def start_claimed(
+    application: Application,
+    in_flight: set[Any],
+    jobs: Iterable[tuple[Any, Callable[[], Coroutine[Any, Any, None]]]],
+    label: str,
+) -> None:
+    """Give each claimed item (key, job) not already being worked on its own task."""
+    for key, job in jobs:
+        if key in in_flight:
+            continue
+        in_flight.add(key)
+        application.create_task(job(), name=f"{label}:{key}")
+
+
 class Reminders:
     """Claims due reminders from the store and delivers each at most once per claim."""
 
@@ -205,13 +220,12 @@ class Reminders:
             for user_id, reminder_id in claims:
                 await self._retry(user_id, reminder_id, now)
             return
-        for user_id, reminder_id in claims:
-            if reminder_id in self._in_flight:
-                continue
-            self._in_flight.add(reminder_id)
-            context.application.create_task(
-                self._deliver(context.bot, user_id, reminder_id), name=f"reminder:{reminder_id}"
-            )
+        start_claimed(
+            context.application,
+            self._in_flight,
+            ((rid, partial(self._deliver, context.bot, uid, rid)) for uid, rid in claims),
+            "reminder",
+        )
 
     async def send_now(self, bot: Bot, user_id: int, record: dict[str, Any]) -> None:
         """Deliver a just-stored record right away (retried by the tick if that fails)."""

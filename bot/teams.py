@@ -9,6 +9,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -19,7 +20,7 @@ from telegram.ext import Application, ContextTypes
 from bot.checkins import checkin_history
 from bot.clock import Clock
 from bot.parsing import zone
-from bot.reminders import run_tick, send_once
+from bot.reminders import run_tick, send_once, start_claimed
 from bot.sessions import Occurrence, next_end, occurrences
 from bot.storage import StorageWriteError, Store, Team
 from rules.article import SENTENCES
@@ -195,13 +196,12 @@ class TeamScheduler:
             for team_id, token in claims:
                 await self.store.teams.done(team_id, token, now)
             return
-        for team_id, token in claims:
-            if team_id in self._in_flight:
-                continue
-            self._in_flight.add(team_id)
-            context.application.create_task(
-                self._run(context.bot, team_id, token), name=f"team:{team_id}"
-            )
+        start_claimed(
+            context.application,
+            self._in_flight,
+            ((tid, partial(self._run, context.bot, tid, token)) for tid, token in claims),
+            "team",
+        )
 
     async def _run(self, bot: Bot, team_id: int, token: int) -> None:
         """Process one team, then release it until its next look (a failure is retried)."""
