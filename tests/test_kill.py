@@ -73,6 +73,19 @@ class BotProcess:
             assert asyncio.get_running_loop().time() < deadline, "bot did not become ready"
             await asyncio.sleep(0.02)
 
+    async def quiet(self, still: float = 1.0, within: float = 30.0) -> None:
+        """Wait until every queued update was fetched and the bot made no call but getUpdates
+        for `still` seconds (updates sent before the athletes stopped are handled by then)."""
+        deadline = asyncio.get_running_loop().time() + within
+        seen = -1
+        while True:
+            calls = sum(name != "getUpdates" for name, _ in self.api.calls)
+            if self.api.world.pending_update_count == 0 and calls == seen:
+                return
+            assert asyncio.get_running_loop().time() < deadline, "the bot never went quiet"
+            seen = calls
+            await asyncio.sleep(still)
+
     async def kill(self) -> None:
         """SIGKILL the bot."""
         assert self.proc is not None
@@ -141,6 +154,7 @@ async def kill_trials(
         await asyncio.gather(*tasks, return_exceptions=True)
     await bot.start()
     try:
+        await bot.quiet()  # else a late check-in's reminders would count against the snapshot
         final = await read()
         stored = check_acked_stored_once(final, api, [a.user.id for a in people], "final")
         due = {r["id"]: r for r in pending(final)}
