@@ -16,6 +16,7 @@ TEAM_CHECKIN = "tc"
 
 ANSWER_PATTERN = re.compile(r"^q\|([0-9a-f]{1,16})\|(\d{1,2})\|(\d{1,2})$")
 ITEM_PATTERN = re.compile(r"^(why|ate|fu|tc)\|([0-9a-f]{1,16})$")
+WHY_POINT_PATTERN = re.compile(r"^why\|([0-9a-f]{1,16})\|(\d)$")
 SNOOZE_PATTERN = re.compile(r"^snz\|([0-9a-f]{1,16})$")
 SETTINGS_PATTERN = re.compile(r"^set\|([a-z:]{1,32})$")
 
@@ -28,6 +29,17 @@ def answer(draft_id: str, step: int, option: int) -> str:
 def item(action: str, checkin_id: str) -> str:
     """The button data for an action on one stored check-in (or team prompt)."""
     return f"{action}|{checkin_id}"
+
+
+def why_point(checkin_id: str, index: int) -> str:
+    """The button data that shows point `index` (0-based) of a check-in's Why?."""
+    return f"{WHY}|{checkin_id}|{index}"
+
+
+def parse_why_point(data: str) -> tuple[str, int] | None:
+    """(check-in id, point index) from Why? navigation data, or None if malformed."""
+    match = WHY_POINT_PATTERN.match(data)
+    return (match.group(1), int(match.group(2))) if match else None
 
 
 def parse_answer(data: str) -> tuple[str, int, int] | None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from bot.parsing import parse_clock, parse_finish, parse_minutes, parse_number, parse_timezone
 from rules.model import SESSION_LABELS, SessionType
+from rules.scales import EFFORT, LEG_HEAVINESS, Scale
+from rules.scales import MOTIVATION as MOTIVATION_SCALE
 
 Answer = dict[str, Any]
 
@@ -240,28 +242,20 @@ def _scale_question(key: str, title: str, prompt: str, low: int, high: int) -> Q
     )
 
 
-RPE = _scale_question(
-    "rpe",
-    "Effort (RPE)",
-    "How hard was the whole session, 0–10? (0 rest · 3 moderate · 5 hard · 7 very hard · "
-    "10 maximal)",
-    0,
-    10,
-)
-HEAVINESS = _scale_question(
-    "leg_heaviness",
-    "Leg heaviness",
-    "How heavy do your legs feel right now, 0–10? (0 fresh · 5 heavy · 10 like lead)",
-    0,
-    10,
-)
-MOTIVATION = _scale_question(
-    "motivation",
-    "Motivation",
-    "How motivated do you feel right now, 1–5? (1 none · 3 okay · 5 fired up)",
-    1,
-    5,
-)
+def _rated(scale: Scale, title: str, question: str) -> Question:
+    """A question on one of the rules' scales, its legend rendered from the scale's bands."""
+    return _scale_question(
+        scale.key,
+        title,
+        f"{question}, {scale.low}–{scale.high}? ({scale.legend()})",
+        scale.low,
+        scale.high,
+    )
+
+
+RPE = _rated(EFFORT, "Effort (RPE)", "How hard was the whole session")
+HEAVINESS = _rated(LEG_HEAVINESS, "Leg heaviness", "How heavy do your legs feel right now")
+MOTIVATION = _rated(MOTIVATION_SCALE, "Motivation", "How motivated do you feel right now")
 
 BREATHING = Question(
     key="breathing_elevated",

@@ -14,7 +14,11 @@ LIST_LAST = 8
 LOAD_NOTE = (
     "Load = session effort (RPE) × minutes (Foster's session-RPE). These numbers go beyond the "
     "article: they are rough guides, the acute:chronic ratio in particular is debated and "
-    "can't predict injury on its own."
+    "can't predict injury on its own.\n"
+    "Sources: Foster et al. 2001, J Strength Cond Res (session RPE); Foster 1998, Med Sci "
+    "Sports Exerc (monotony, strain); Gabbett 2016, Br J Sports Med, and Impellizzeri et al. "
+    "2020, Int J Sports Physiol Perform (acute:chronic ratio); Thornton et al. 2019, Int J "
+    "Sports Physiol Perform (z-scores against your own baseline)."
 )
 REFUEL_MARK = {True: "refuelled ✅", False: "refuel missed", None: ""}
 
@@ -63,7 +67,10 @@ def _load(summary: LoadSummary) -> list[str]:
 
 def _baseline(flags: Sequence[BaselineFlag]) -> list[str]:
     """One line per metric against the athlete's own last 28 days."""
-    lines = ["Against your own last 28 days (|z| ≥ 1 watch, ≥ 2 flag; acted on at 2 of 3 days):"]
+    lines = [
+        "Against your own last 28 days, beyond the article (|z| ≥ 1 watch, ≥ 2 flag; acted on "
+        "at 2 of 3 days):"
+    ]
     for flag in flags:
         if flag.z is None:
             state = "not enough data yet (needs 7 days of answers)"

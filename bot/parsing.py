@@ -113,6 +113,9 @@ def parse_number(text: str, low: float, high: float, *, integer: bool) -> float:
     return int(value) if integer else value
 
 
+MAX_FINISH_AGE = timedelta(hours=24)  # older sessions are not checked in: heaviness is "right now"
+
+
 def parse_finish(text: str, now: datetime, tz: tzinfo) -> datetime:
     """'0'/'45'/'1h' minutes ago or a local clock time like '18:40' -> finish time in UTC."""
     if ":" in text or text.strip().lower().endswith(("am", "pm")):
@@ -122,6 +125,6 @@ def parse_finish(text: str, now: datetime, tz: tzinfo) -> datetime:
         finished = local.astimezone(UTC)
     else:
         finished = now - timedelta(minutes=parse_minutes(text))
-    if now - finished > timedelta(hours=24):
+    if now - finished > MAX_FINISH_AGE:
         raise ValueError("That's over a day ago. Check in right after your next session.")
     return min(finished, now)

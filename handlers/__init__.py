@@ -14,6 +14,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks
 from handlers import (
     basics,
     checkin,
@@ -75,6 +76,7 @@ def register(app: Application) -> None:
             *(CommandHandler(name, fn, filters=PRIVATE) for name, fn in commands.items()),
             CommandHandler(list(commands), basics.group_command, filters=~PRIVATE),
             CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),
+            CallbackQueryHandler(checkin.on_why_point, pattern=callbacks.WHY_POINT_PATTERN),
             CallbackQueryHandler(checkin.on_item, pattern=r"^(why|ate|fu)\|"),
             CallbackQueryHandler(basics.forget_confirmed, pattern=r"^forget\|(yes|no)$"),
             CallbackQueryHandler(settings.on_button, pattern=r"^set\|"),

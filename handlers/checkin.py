@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import callbacks
-from bot.checkins import checkin_history, record_checkin
+from bot.checkins import advised_points, record_checkin
 from bot.flows import CHECKIN, FOLLOWUP
-from bot.profiles import athlete_bedtime, athlete_zone
 from bot.reminders import NUTRITION_KINDS
-from bot.services import Services, services
-from handlers.common import DRAFT, answer_query, drop_buttons
+from bot.services import services
+from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
 from handlers.onboarding import consented_profile, require_profile
-from rules.engine import advise
 from rules.model import CheckIn, Kind
 
 GONE = "I can't find that check-in any more (it may have been erased)."
@@ -91,14 +91,13 @@ async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     action, cid = callbacks.parse_item(query.data or "") or ("", "")
     svc = services(context)
     uid = update.effective_user.id
-    stored = await svc.store.checkin(uid, cid)
-    if stored is None:
+    if await svc.store.checkin(uid, cid) is None:
         await answer_query(query, GONE, alert=True)
         await drop_buttons(query)
         return
     if action == callbacks.WHY:
         await answer_query(query)
-        await _why(update, svc, CheckIn.from_record(stored))
+        await _show_why(update, context, cid, 0)
     elif action == callbacks.ATE:
         await svc.store.mark_refuelled(uid, cid, svc.clock.now().isoformat(), NUTRITION_KINDS)
         await answer_query(query, "Logged, nice! No more refuel reminders for this session.")
@@ -109,16 +108,37 @@ async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await start_flow(update, context, FOLLOWUP, prefill={"followup_of": cid})
 
 
-async def _why(update: Update, svc: Services, model: CheckIn) -> None:
-    """Explain each point of a check-in's advice with the article sentence behind it."""
-    uid = update.effective_user.id
-    profile = await svc.store.profile(uid)
-    earlier = [c for c in await checkin_history(svc.store, uid) if c.id != model.id]
-    advice = advise(
-        model,
-        earlier,
-        model.created_at,
-        tz=athlete_zone(profile, svc.settings.default_tz),
-        bedtime=athlete_bedtime(profile),
-    )
-    await update.effective_chat.send_message(advice.render_why())
+async def on_why_point(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A point button under a Why? explanation: show that point in the same message."""
+    query = update.callback_query
+    cid, index = callbacks.parse_why_point(query.data or "") or ("", 0)
+    await answer_query(query)
+    await _show_why(update, context, cid, index, in_place=True)
+
+
+async def _show_why(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    cid: str,
+    index: int,
+    *,
+    in_place: bool = False,
+) -> None:
+    """One point of a check-in's advice with its sources, and buttons to the other points."""
+    svc = services(context)
+    points = await advised_points(svc.store, update.effective_user.id, cid, svc.settings.default_tz)
+    if not points:
+        await update.effective_chat.send_message(GONE)
+        return
+    index = min(index, len(points) - 1)
+    text = points[index].explain(index + 1, len(points))
+    buttons = [
+        (f"· {n + 1} ·" if n == index else str(n + 1), callbacks.why_point(cid, n))
+        for n in range(len(points))
+    ]
+    markup = keyboard(buttons, columns=len(buttons)) if len(points) > 1 else None
+    if in_place:
+        with suppress(BadRequest):  # the same point tapped again: nothing to change
+            await update.callback_query.edit_message_text(text, reply_markup=markup)
+        return
+    await update.effective_chat.send_message(text, reply_markup=markup)

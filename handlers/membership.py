@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -12,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.flows import CHECKIN, ONBOARDING
+from bot.parsing import MAX_FINISH_AGE
 from bot.services import Services, services
 from bot.storage import Team
 from handlers import checkin as checkin_handlers
@@ -23,6 +25,10 @@ JOIN, DECLINE, LEAVE = "jy", "jn", "lv"
 CODE_PATTERN = re.compile(r"^(\d{1,20})-([A-Za-z0-9_-]{16,43})$")
 CHECKIN_PAYLOAD = "checkin"
 CODE_KEY = "_join"
+TOO_LATE = (
+    "That session ended over a day ago, too long for a check-in about how your legs feel now. "
+    "Check in right after your next session, or /checkin for one from the last 24 hours."
+)
 BAD_LINK = "That join link isn't valid (any more). Ask your coach for the current one."
 SHARES = (
     "If you join “{title}”, your coaches will see:\n"
@@ -179,6 +185,9 @@ async def on_team_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await update.effective_chat.send_message(
             "That prompt is no longer available. /checkin starts a check-in."
         )
+        return
+    if svc.clock.now() - datetime.fromisoformat(record["session_end"]) > MAX_FINISH_AGE:
+        await update.effective_chat.send_message(TOO_LATE)
         return
     if not await require_profile(update, context, then="checkin"):
         return

@@ -15,6 +15,10 @@ from handlers.onboarding import consented_profile, require_profile
 from rules.baseline import METRICS, READINESS_ITEMS, Level, assess, readiness_total
 from rules.model import CheckIn, Kind
 
+SOURCE_NOTE = (
+    "This wellness score and its advice go beyond the article. Source: McLean et al. 2010, "
+    "Int J Sports Physiol Perform 5(3):367–383."
+)
 READINESS_METRIC = next(m for m in METRICS if m.key == "readiness")
 
 
@@ -51,7 +55,8 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     history = await checkin_history(svc.store, uid)
     flag = assess(READINESS_METRIC, history, tz, now.astimezone(tz).date())
     await update.effective_chat.send_message(
-        f"Thanks! Readiness today: {readiness_total(model)}/25. {_compare(flag.persistent)}"
+        f"Thanks! Readiness today: {readiness_total(model)}/25. {_compare(flag.persistent)}\n\n"
+        f"{SOURCE_NOTE}"
     )
 
 
@@ -60,7 +65,7 @@ def _compare(persistent: Level) -> str:
     if persistent is Level.FLAG:
         return (
             "That's well below your usual on 2 of the last 3 days: keep today easy and look "
-            "after sleep and food (this goes beyond the article; see /history)."
+            "after sleep and food."
         )
     if persistent is Level.WATCH:
         return "A bit below your usual on 2 of the last 3 days: worth keeping an eye on."

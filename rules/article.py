@@ -7,6 +7,11 @@ SENTENCES: dict[str, str] = {
         "After sustained effort, glycogen stores in skeletal muscle can plummet by 60–80%, "
         "especially in fast-twitch fibers responsible for explosive power."
     ),
+    "lactate": (
+        "Lactate, produced at a rate exceeding clearance during high-intensity efforts, "
+        "accumulates in both blood and muscle tissue, contributing to pH shifts that impair "
+        "contractile efficiency."
+    ),
     "lactate_brake": (
         "This biochemical shift triggers a protective neural brake—motor neurons reduce firing "
         "frequency to prevent damage—leading to what we feel as heavy, sluggish legs."
@@ -79,6 +84,23 @@ EXTERNAL_SOURCES: dict[str, str] = {
         "Thornton HR, Delaney JA, Duthie GM, Dascombe BJ. Developing athlete monitoring systems "
         "in team sports: data analysis and visualization. Int J Sports Physiol Perform. "
         "2019;14(6):698–705. doi:10.1123/ijspp.2018-0169"
+    ),
+    "overtraining": (
+        "Meeusen R, Duclos M, Foster C, et al. Prevention, diagnosis, and treatment of the "
+        "overtraining syndrome: joint consensus statement of the European College of Sport "
+        "Science and the American College of Sports Medicine. Med Sci Sports Exerc. "
+        "2013;45(1):186–205. doi:10.1249/MSS.0b013e318279a10a (recovery from overreaching takes "
+        "days to about two weeks; longer unexplained fatigue calls for a medical check)"
+    ),
+    "warning_signs": (
+        "American College of Sports Medicine. ACSM's Guidelines for Exercise Testing and "
+        "Prescription. 11th ed. Wolters Kluwer; 2021, chapter 2: shortness of breath at rest or "
+        "with mild exertion, chest pain and dizziness are signs that need medical evaluation"
+    ),
+    "injury_care": (
+        "NHS. Sports injuries. https://www.nhs.uk/conditions/sports-injuries/ : get medical "
+        "help for pain that is severe, a joint that is swollen or cannot take weight, or pain "
+        "that does not get better with rest"
     ),
     "readiness": (
         "McLean BD, Coutts AJ, Kelly V, McGuigan MR, Cormack SJ. Neuromuscular, endocrine, and "

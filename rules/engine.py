@@ -1,69 +1,89 @@
-"""The advice engine: evaluate the rule catalogue for one check-in and render the reply."""
+"""The advice engine: evaluate the rule catalogue for one answer and render the reply and Why?."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, tzinfo
+from typing import Any
 
-from rules.article import quote_for
-from rules.catalogue import RULES, Rule
+from rules.article import EXTERNAL_SOURCES, SENTENCES
+from rules.catalogue import RULES, Role, Rule
 from rules.facts import Facts, build_facts
 from rules.model import CheckIn
 
-MAX_POINTS = 5
-PINNED_RULES = frozenset({"red_flag_48h", "refuel_window"})
+MAX_POINTS = 4
+MAX_REPLY_CHARS = 600
 BEYOND_MARK = " (beyond the article)"
-HEADLINES: tuple[tuple[str, str], ...] = (
-    ("red_flag_48h", "Your legs need some extra care right now."),
-    ("persistent_48h", "Your legs are still heavy, so let's go gently."),
-    ("pain_watch", "Thanks for telling me how you feel; let's go gently."),
-)
-DEFAULT_HEADLINE = "Thanks for checking in. Here's your recovery plan:"
+DISCLAIMER = "General guidance, not a diagnosis."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AdviceItem:
-    """One rendered point with the sentence (or citation) it rests on."""
+    """One rendered point with the article sentences (`sources`) or citations (`beyond`) it uses."""
 
     rule_id: str
     text: str
-    source_key: str
-    quote: str
-    beyond_article: bool
-    extra_quotes: tuple[str, ...] = ()
+    role: Role
+    sources: tuple[str, ...] = ()
+    beyond: tuple[str, ...] = ()
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored form (kept with the check-in, so Why? explains exactly what was shown)."""
+        return {
+            "rule": self.rule_id,
+            "text": self.text,
+            "role": str(self.role),
+            "sources": list(self.sources),
+            "beyond": list(self.beyond),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> AdviceItem:
+        """Rebuild a stored point."""
+        return cls(
+            rule_id=str(doc["rule"]),
+            text=str(doc["text"]),
+            role=Role(doc.get("role", Role.ADVICE)),
+            sources=tuple(doc.get("sources", ())),
+            beyond=tuple(doc.get("beyond", ())),
+        )
+
+    def explain(self, position: int, total: int) -> str:
+        """Why? for this point: the point, then each article sentence or citation behind it."""
+        blocks = [f"Why? Point {position} of {total}", self.text]
+        quotes = [f"“{SENTENCES[key]}”" for key in self.sources if key in SENTENCES]
+        if quotes:
+            blocks.append("From the article:\n" + "\n".join(quotes))
+        cites = [EXTERNAL_SOURCES[key] for key in self.beyond if key in EXTERNAL_SOURCES]
+        if cites:
+            blocks.append("Beyond the article, source:\n" + "\n".join(cites))
+        return "\n\n".join(blocks)
 
 
 @dataclass(frozen=True)
 class Advice:
-    """The selected points, most important first, and whether the 48 h red flag is raised."""
+    """The selected points, the one thing to do now first, and whether the red flag is raised."""
 
     items: tuple[AdviceItem, ...]
     red_flag: bool
 
     @property
-    def headline(self) -> str:
-        """The first line of the reply, chosen by the most serious rule present."""
-        ids = {item.rule_id for item in self.items}
-        return next((text for rule_id, text in HEADLINES if rule_id in ids), DEFAULT_HEADLINE)
+    def caution(self) -> bool:
+        """Some point advises caution (the reply then says it is not a diagnosis)."""
+        return any(item.role is Role.CAUTION for item in self.items)
 
     def render(self) -> str:
-        """The concise plain-text reply: headline, then one bullet per point."""
-        bullets = [
-            f"• {item.text}{BEYOND_MARK if item.beyond_article else ''}" for item in self.items
-        ]
-        return "\n".join([self.headline, *bullets])
+        """The phone-sized reply: the action first, then short bullets, then the disclaimer."""
+        first, *rest = self.items
+        lines = [first.text, *(f"• {item.text}" for item in rest)]
+        if self.caution:
+            lines.append(DISCLAIMER)
+        return "\n".join(lines)
 
-    def render_why(self) -> str:
-        """Each point followed by the verbatim article sentence or the external citation."""
-        blocks = ["Why this advice:"]
-        for item in self.items:
-            if item.beyond_article:
-                blocks.append(f"• {item.text}\n  Source{BEYOND_MARK}: {item.quote}")
-                continue
-            quotes = "\n".join(f"  “{quote}”" for quote in (item.quote, *item.extra_quotes))
-            blocks.append(f"• {item.text}\n  From the article:\n{quotes}")
-        return "\n\n".join(blocks)
+    def to_doc(self) -> list[dict[str, Any]]:
+        """The points as stored with the check-in."""
+        return [item.to_doc() for item in self.items]
 
 
 def advise(
@@ -73,30 +93,36 @@ def advise(
     *,
     tz: tzinfo = UTC,
     bedtime: time | None = None,
+    followup_at: datetime | None = None,
 ) -> Advice:
-    """Guidance for `checkin`, given the athlete's earlier check-ins and follow-ups."""
-    facts = build_facts(checkin, history, now, tz=tz, bedtime=bedtime)
-    fired = sorted((rule for rule in RULES if rule.condition(facts)), key=lambda r: -r.priority)
-    items = tuple(_item(rule, facts) for rule in _cap(fired))
-    return Advice(items=items, red_flag=facts.red_flag)
+    """Guidance for `checkin`, given earlier answers and the follow-up actually planned."""
+    facts = build_facts(checkin, history, now, tz=tz, bedtime=bedtime, followup_at=followup_at)
+    fired = [rule for rule in RULES if rule.condition(facts)]
+    if any(rule.role is Role.CAUTION for rule in fired):
+        fired = [rule for rule in fired if rule.role is not Role.EXPLAIN]
+    chosen = sorted(_cap(fired), key=lambda rule: -rule.priority)
+    return Advice(items=tuple(_item(rule, facts) for rule in chosen), red_flag=facts.red_flag)
 
 
 def _cap(fired: list[Rule]) -> list[Rule]:
-    """Keep at most MAX_POINTS rules by priority, never dropping a pinned one."""
-    pinned = [rule for rule in fired if rule.id in PINNED_RULES]
-    room = max(0, MAX_POINTS - len(pinned))
-    others = [rule for rule in fired if rule.id not in PINNED_RULES][:room]
-    keep = {rule.id for rule in (*pinned, *others)}
-    return [rule for rule in fired if rule.id in keep]
+    """At most MAX_POINTS by priority; pinned and caution points are never dropped."""
+    kept = [rule for rule in fired if rule.pinned or rule.role is Role.CAUTION]
+    others = sorted((rule for rule in fired if rule not in kept), key=lambda r: -r.priority)
+    return kept + others[: max(0, MAX_POINTS - len(kept))]
 
 
 def _item(rule: Rule, facts: Facts) -> AdviceItem:
-    """Render one fired rule with its quotes."""
-    return AdviceItem(
-        rule_id=rule.id,
-        text=rule.message(facts),
-        source_key=rule.source,
-        quote=quote_for(rule.source),
-        beyond_article=rule.beyond_article,
-        extra_quotes=tuple(quote_for(key) for key in rule.also_cites),
-    )
+    """Render one fired rule: its message, a beyond-the-article note if due, and its sources."""
+    cited = rule.cited(facts)
+    text = marked(rule.message(facts)) if rule.beyond_article else rule.message(facts)
+    beyond = cited if rule.beyond_article else ()
+    sources = () if rule.beyond_article else cited
+    if rule.note is not None and rule.note.condition(facts):
+        text += " " + marked(rule.note.message(facts))
+        beyond = (*beyond, rule.note.source)
+    return AdviceItem(rule.id, text, rule.role, sources, beyond)
+
+
+def marked(sentence: str) -> str:
+    """A sentence flagged as going beyond the article, the mark before its full stop."""
+    return f"{sentence.removesuffix('.')}{BEYOND_MARK}."

@@ -1,13 +1,19 @@
-"""Facts derived once per advice request: thresholds, the heavy-legs streak, refuel timing.
+"""Facts derived once per advice request: the scales' bands, observed persistence, refuel timing.
 
-Heaviness streak (`heaviness_hours`): the current observation and the athlete's earlier
-observations (check-ins observed at `finished_at`, follow-ups at `created_at`) are sorted by
-`observed_at`. If the current one is heavy (>= HEAVY_LEGS), we walk back through earlier
-observations: unanswered ones (None) are skipped, the first light one (< HEAVY_LEGS) ends the
-streak, and so does a gap of more than STREAK_MAX_GAP_HOURS between two heavy observations
-(we cannot vouch for unobserved days). The streak starts at the earliest heavy observation
-reached; `heaviness_hours` runs from that moment to `now`. A light or unanswered current
-observation gives 0.
+Persistence is observed, never inferred (docs/guidance.md). Each answer reports how the legs
+feel *when it is given* (`created_at`). Heavy answers (the "heavy" band of the leg-heaviness
+scale or above) form one run when each is linked to the one before it:
+
+- answered within LINK_MAX_GAP (36 h) of it: answers that close vouch for the time between; or
+- it is the 48 h follow-up of that check-in (`followup_of`), answered within FOLLOWUP_LINK_MAX:
+  the follow-up asks whether the legs are *still* heavy.
+
+Walking back from the current answer, an unanswered one (None) is skipped, and the run ends at
+the first light answer or the first missing link. A run starts at its earliest answer, or at
+that answer's session end when the check-in came within LINK_MAX_GAP of finishing (the heavy legs
+the article describes start as the session ends). Heaviness has persisted for the time from the
+run's start to the current answer; "persistent" means at least 48 hours of it. A single answer,
+however late after its session, never persists on its own.
 """
 
 from __future__ import annotations
@@ -20,21 +26,24 @@ from datetime import datetime, time, timedelta, tzinfo
 from rules.baseline import BaselineFlag, acted_on, assess_all
 from rules.load import LoadSummary, summarize_load
 from rules.model import CheckIn, Kind, SessionType
+from rules.scales import EFFORT, HARD, HEAVY, LEG_HEAVINESS, LOW, MOTIVATION, VERY_HARD
 
-HEAVYISH_LEGS = 5
-HEAVY_LEGS = 6
-FOLLOWUP_LEGS = 7
-HARD_RPE = 7
-MODERATE_RPE = 5
-LOW_MOTIVATION = 2
+SOME_HEAVINESS = "a little heavy"
 SHORT_SLEEP_HOURS = 7.0
-PERSISTENT_HOURS = 48.0
-STREAK_MAX_GAP_HOURS = 72.0
+PERSISTENT = timedelta(hours=48)
+LONG_PERSISTENT = timedelta(days=14)
+LINK_MAX_GAP = timedelta(hours=36)
 FOLLOWUP_AFTER = timedelta(hours=48)
+FOLLOWUP_VALID_FOR = timedelta(hours=24)
+FOLLOWUP_LINK_MAX = FOLLOWUP_AFTER + FOLLOWUP_VALID_FOR
 REFUEL_IDEAL_FROM = timedelta(minutes=30)
 REFUEL_WINDOW = timedelta(minutes=60)
 REFUEL_STALE_AFTER = timedelta(hours=12)
-HARD_SESSION_TYPES = frozenset({SessionType.INTERVALS, SessionType.STRENGTH})
+BREATHING_SETTLES_WITHIN = timedelta(minutes=60)
+# "Sustained effort" (glycogen): at least an hour at a hard effort, or 90 minutes at a moderate
+# one. "High-intensity efforts" (lactate): very hard, or hard in a session built on intensity.
+SUSTAINED = ((60, HARD), (90, "moderate"))
+INTENSE_SESSION_TYPES = frozenset({SessionType.INTERVALS, SessionType.STRENGTH})
 
 
 @dataclass(frozen=True)
@@ -46,17 +55,20 @@ class Facts:
     now: datetime
     tz: tzinfo
     bedtime: time | None
+    followup_at: datetime | None
     refuel_deadline: datetime | None
-    hard_session: bool
-    legs_heavyish: bool
+    since_finish: timedelta | None
+    legs_some: bool
     legs_heavy: bool
-    heaviness_hours: float
+    sustained: bool
+    intense: bool
+    heavy_for: timedelta
     persistent: bool
+    long_persistent: bool
     red_signs: bool
     red_flag: bool
     refuel_pending: bool
     low_motivation: bool
-    moderate_effort: bool
     short_sleep: bool
     load: LoadSummary | None = None
     baseline_flags: tuple[BaselineFlag, ...] = ()
@@ -74,15 +86,24 @@ class Facts:
         seconds = (self.refuel_deadline - self.now).total_seconds()
         return max(0, math.ceil(seconds / 60))
 
+    @property
+    def effort_known_light(self) -> bool:
+        """The session's effort was answered and sat below the "hard" band."""
+        return self.checkin.rpe is not None and not EFFORT.at_least(self.checkin.rpe, HARD)
 
-def at_least(value: float | None, threshold: float) -> bool:
-    """`value >= threshold`, False when the answer is missing."""
-    return value is not None and value >= threshold
+    @property
+    def breathing_up(self) -> bool:
+        """The athlete said their breathing is still elevated."""
+        return self.checkin.breathing_elevated is True
 
-
-def at_most(value: float | None, threshold: float) -> bool:
-    """`value <= threshold`, False when the answer is missing."""
-    return value is not None and value <= threshold
+    @property
+    def breathing_soon(self) -> bool:
+        """Breathing is up within the hour after the session, when that is still expected."""
+        return (
+            self.breathing_up
+            and self.since_finish is not None
+            and self.since_finish <= BREATHING_SETTLES_WITHIN
+        )
 
 
 def local_hhmm(moment: datetime, tz: tzinfo) -> str:
@@ -91,37 +112,74 @@ def local_hhmm(moment: datetime, tz: tzinfo) -> str:
 
 
 def needs_followup(checkin: CheckIn) -> bool:
-    """A full check-in with very heavy legs or red signs earns a 48 h follow-up question."""
+    """A full check-in with heavy legs or red signs earns a 48 h follow-up question."""
     return checkin.kind is Kind.CHECKIN and (
-        at_least(checkin.leg_heaviness, FOLLOWUP_LEGS) or checkin.red_signs
+        LEG_HEAVINESS.at_least(checkin.leg_heaviness, HEAVY) or checkin.red_signs
+    )
+
+
+def ends_episode(checkin: CheckIn) -> bool:
+    """A full check-in with light legs and no red signs: nothing left to follow up."""
+    return (
+        checkin.kind is Kind.CHECKIN
+        and checkin.leg_heaviness is not None
+        and not needs_followup(checkin)
     )
 
 
 def relevant_history(checkin: CheckIn, history: Sequence[CheckIn]) -> tuple[CheckIn, ...]:
-    """Earlier observations only (not the current one, not later ones), oldest first."""
+    """Answers given before this one (not itself, not later ones), oldest first."""
     earlier = (
         h
         for h in history
         if h is not checkin
         and not (checkin.id and h.id == checkin.id)
-        and h.observed_at <= checkin.observed_at
+        and h.created_at <= checkin.created_at
     )
-    return tuple(sorted(earlier, key=lambda h: h.observed_at))
+    return tuple(sorted(earlier, key=lambda h: h.created_at))
 
 
-def streak_start(checkin: CheckIn, earlier: tuple[CheckIn, ...]) -> datetime | None:
-    """When the current unbroken run of heavy observations began; None if legs are not heavy."""
-    if not at_least(checkin.leg_heaviness, HEAVY_LEGS):
+def linked(earlier: CheckIn, later: CheckIn) -> bool:
+    """Whether two answers are close enough to vouch for the time between them."""
+    gap = later.created_at - earlier.created_at
+    followup = bool(earlier.id) and later.extra.get("followup_of") == earlier.id
+    return gap <= LINK_MAX_GAP or (followup and gap <= FOLLOWUP_LINK_MAX)
+
+
+def heavy_since(answer: CheckIn) -> datetime:
+    """When a heavy answer's heaviness observably began: its session's end if answered soon."""
+    finished = answer.finished_at
+    soon = finished is not None and timedelta(0) <= answer.created_at - finished <= LINK_MAX_GAP
+    return finished if soon and answer.kind is Kind.CHECKIN else answer.created_at
+
+
+def run_start(checkin: CheckIn, earlier: tuple[CheckIn, ...]) -> datetime | None:
+    """Start of the observed run of heavy answers ending with this one; None if not heavy."""
+    if not LEG_HEAVINESS.at_least(checkin.leg_heaviness, HEAVY):
         return None
-    start = checkin.observed_at
-    max_gap = timedelta(hours=STREAK_MAX_GAP_HOURS)
-    for obs in reversed(earlier):
-        if obs.leg_heaviness is None:
+    start, link = heavy_since(checkin), checkin
+    for answer in reversed(earlier):
+        if answer.leg_heaviness is None:
             continue
-        if obs.leg_heaviness < HEAVY_LEGS or start - obs.observed_at > max_gap:
+        if not linked(answer, link) or not LEG_HEAVINESS.at_least(answer.leg_heaviness, HEAVY):
             break
-        start = obs.observed_at
+        start, link = min(start, heavy_since(answer)), answer
     return start
+
+
+def sustained(checkin: CheckIn) -> bool:
+    """A long session at a real effort: what the article means by "sustained effort"."""
+    minutes, rpe = checkin.duration_min, checkin.rpe
+    return minutes is not None and any(
+        minutes >= least and EFFORT.at_least(rpe, band) for least, band in SUSTAINED
+    )
+
+
+def intense(checkin: CheckIn) -> bool:
+    """A high-intensity session: very hard overall, or hard intervals / heavy strength."""
+    return EFFORT.at_least(checkin.rpe, VERY_HARD) or (
+        EFFORT.at_least(checkin.rpe, HARD) and checkin.session_type in INTENSE_SESSION_TYPES
+    )
 
 
 def build_facts(
@@ -131,14 +189,15 @@ def build_facts(
     *,
     tz: tzinfo,
     bedtime: time | None,
+    followup_at: datetime | None = None,
 ) -> Facts:
-    """Derive all facts for one check-in; `now` must be timezone-aware."""
+    """Derive all facts for one answer; `now` must be timezone-aware."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     earlier = relevant_history(checkin, history)
-    start = streak_start(checkin, earlier)
-    hours = 0.0 if start is None else max(0.0, (now - start).total_seconds() / 3600)
-    persistent = hours >= PERSISTENT_HOURS
+    start = run_start(checkin, earlier)
+    heavy_for = timedelta(0) if start is None else max(timedelta(0), checkin.created_at - start)
+    persistent = heavy_for >= PERSISTENT
     finished = checkin.finished_at
     day = checkin.observed_at.astimezone(tz).date()
     return Facts(
@@ -147,17 +206,20 @@ def build_facts(
         now=now,
         tz=tz,
         bedtime=bedtime,
+        followup_at=followup_at,
         refuel_deadline=None if finished is None else finished + REFUEL_WINDOW,
-        hard_session=at_least(checkin.rpe, HARD_RPE) or checkin.session_type in HARD_SESSION_TYPES,
-        legs_heavyish=at_least(checkin.leg_heaviness, HEAVYISH_LEGS),
+        since_finish=None if finished is None else max(timedelta(0), checkin.created_at - finished),
+        legs_some=LEG_HEAVINESS.at_least(checkin.leg_heaviness, SOME_HEAVINESS),
         legs_heavy=start is not None,
-        heaviness_hours=hours,
+        sustained=sustained(checkin),
+        intense=intense(checkin),
+        heavy_for=heavy_for,
         persistent=persistent,
+        long_persistent=heavy_for >= LONG_PERSISTENT,
         red_signs=checkin.red_signs,
         red_flag=persistent and checkin.red_signs,
         refuel_pending=_refuel_pending(checkin, now),
-        low_motivation=at_most(checkin.motivation, LOW_MOTIVATION),
-        moderate_effort=at_most(checkin.rpe, MODERATE_RPE),
+        low_motivation=MOTIVATION.within(checkin.motivation, LOW),
         short_sleep=checkin.sleep_hours is not None and checkin.sleep_hours < SHORT_SLEEP_HOURS,
         load=summarize_load((*earlier, checkin), tz, day),
         baseline_flags=acted_on(assess_all((*earlier, checkin), tz, day)),
@@ -165,7 +227,7 @@ def build_facts(
 
 
 def _refuel_pending(checkin: CheckIn, now: datetime) -> bool:
-    """Refuel advice applies: a full check-in, finish known, not refuelled, not days old."""
+    """Refuel advice applies: a full check-in, finish known, not refuelled, not hours old."""
     return (
         checkin.kind is Kind.CHECKIN
         and checkin.finished_at is not None

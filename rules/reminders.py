@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from rules.facts import (
     FOLLOWUP_AFTER,
+    FOLLOWUP_VALID_FOR,
     REFUEL_IDEAL_FROM,
     REFUEL_WINDOW,
     local_hhmm,
@@ -17,7 +18,6 @@ from rules.model import CheckIn, Kind
 LAST_CALL_AT = timedelta(minutes=50)
 WIND_DOWN_BEFORE = timedelta(minutes=30)
 BEDTIME_HORIZON = timedelta(hours=24)
-FOLLOWUP_VALID_FOR = timedelta(hours=24)
 FOLLOWUP_TEXT = (
     "Checking in two days after your session: are your legs still heavy? "
     "Any joint pain or sharp muscle twitching?"
@@ -63,8 +63,8 @@ def _nutrition(checkin: CheckIn, tz: tzinfo) -> list[ReminderPlan]:
             "nutrition_open",
             finished + REFUEL_IDEAL_FROM,
             finished + LAST_CALL_AT,
-            f"Refuel time! A snack with a 3:1 carb-to-protein ratio (say, yoghurt with fruit "
-            f"and granola) helps refill your glycogen. The window closes at {closes}.",
+            f"Refuel time! A snack with a 3:1 carb-to-protein ratio refills your legs' fuel "
+            f"fastest. The window closes at {closes}.",
         ),
         ReminderPlan(
             "nutrition_last_call",
@@ -102,7 +102,7 @@ def _bedtime(checkin: CheckIn, tz: tzinfo, bedtime: time | None) -> list[Reminde
 
 
 def _followup(checkin: CheckIn) -> list[ReminderPlan]:
-    """The 48 h follow-up question for very heavy legs or red signs."""
+    """The 48 h follow-up question for heavy legs or red signs."""
     if not needs_followup(checkin):
         return []
     due = checkin.observed_at + FOLLOWUP_AFTER

@@ -98,10 +98,11 @@ def test_load_spike_rule_fires_only_with_heavy_legs_and_is_marked_beyond():
     now_heavy = session(TODAY, 9, 90, legs=7)
     advice = advise(now_heavy, steady + hard, now_heavy.created_at + timedelta(hours=3))
     [item] = [i for i in advice.items if i.rule_id == "load_spike"]
-    assert item.beyond_article
-    assert "Gabbett" in item.quote
-    assert "Impellizzeri" in item.quote
-    assert "easy one or a rest day" in item.text
+    assert item.beyond == ("acwr",)
+    assert "(beyond the article)" in item.text
+    assert "Gabbett" in item.explain(1, 1)
+    assert "Impellizzeri" in item.explain(1, 1)
+    assert "make tomorrow easy or a rest day" in item.text
     light = session(TODAY, 9, 90, legs=2)
     advice = advise(light, steady + hard, light.created_at + timedelta(hours=3))
     assert "load_spike" not in {i.rule_id for i in advice.items}
@@ -145,8 +146,8 @@ def test_two_heavy_days_of_three_are_acted_on_in_advice():
     advice = advise(now, history, now.created_at + timedelta(minutes=1))
     [item] = [i for i in advice.items if i.rule_id == "baseline_deviation"]
     assert "well above" in item.text
-    assert item.beyond_article
-    assert "Thornton" in item.quote
+    assert item.beyond == ("zscore",)
+    assert "Thornton" in item.explain(1, 1)
 
 
 def test_readiness_total_lower_is_worse():
@@ -196,12 +197,13 @@ def test_week_streak():
 
 
 def test_chart_days_mark_red_flags_and_missed_windows():
-    heavy = session(days_ago(3), 8, 60, legs=8, joint_pain=True)
+    heavy = session(days_ago(3), 8, 60, legs=8, joint_pain=True, id="c1")
     later = CheckIn(
         created_at=heavy.finished_at + timedelta(hours=50),
         leg_heaviness=8,
         kind=Kind.FOLLOWUP,
         joint_pain=True,
+        extra={"followup_of": "c1"},
     )
     days = chart_days([heavy, later], UTC, TODAY, 5)
     assert [d.day for d in days] == [days_ago(n) for n in range(4, -1, -1)]

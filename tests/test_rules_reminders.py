@@ -19,7 +19,7 @@ def minutes(n: float) -> timedelta:
 
 def ci(**kw) -> CheckIn:
     """A check-in for a session that finished at FINISH."""
-    kw.setdefault("leg_heaviness", 5)
+    kw.setdefault("leg_heaviness", 4)
     return CheckIn(created_at=FINISH + minutes(5), finished_at=FINISH, **kw)
 
 
@@ -63,7 +63,7 @@ def test_nutrition_texts_name_local_closing_time(zone, closes):
     "checkin",
     [
         ci(refuelled_at=FINISH + minutes(10)),
-        CheckIn(created_at=FINISH, leg_heaviness=5),
+        CheckIn(created_at=FINISH, leg_heaviness=4),
         CheckIn(created_at=FINISH, leg_heaviness=5, kind=Kind.FOLLOWUP),
     ],
     ids=["refuelled", "finish-unknown", "followup"],
@@ -131,15 +131,15 @@ def test_no_bedtime_plan_without_bedtime():
 @pytest.mark.parametrize(
     ("kwargs", "planned"),
     [
-        ({"leg_heaviness": 7}, True),
+        ({"leg_heaviness": 5}, True),  # the first value the heaviness scale calls "heavy"
         ({"leg_heaviness": 10}, True),
-        ({"leg_heaviness": 6}, False),
+        ({"leg_heaviness": 4}, False),
         ({"leg_heaviness": None}, False),
         ({"leg_heaviness": 3, "joint_pain": True}, True),
         ({"leg_heaviness": 3, "muscle_twitching": True}, True),
     ],
 )
-def test_followup_planned_for_very_heavy_legs_or_red_signs(kwargs, planned):
+def test_followup_planned_for_heavy_legs_or_red_signs(kwargs, planned):
     plans = by_kind(plan_reminders(ci(**kwargs), FINISH, tz=UTC, bedtime=None))
     assert ("followup" in plans) is planned
     if planned:

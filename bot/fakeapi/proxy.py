@@ -79,7 +79,6 @@ class RoundRobinProxy(Service):
             await self._session.close()
             self._session = None
 
-
     def _next_upstreams(self) -> list[str]:
         """Every upstream once, starting with the one whose turn it is."""
         count = len(self.upstreams)

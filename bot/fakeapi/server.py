@@ -109,7 +109,6 @@ class FakeBotAPI(Service):
             await self._runner.cleanup()
             self._runner = None
 
-
     @property
     def base_url(self) -> str:
         """Value for PTB's base_url (PTB appends the token and /method)."""

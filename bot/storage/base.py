@@ -108,9 +108,16 @@ class Store(ABC):
 
     @abstractmethod
     async def save_checkin(
-        self, uid: int, record: Record, reminders: list[Record], *, clear_state: str | None = None
+        self,
+        uid: int,
+        record: Record,
+        reminders: list[Record],
+        *,
+        clear_state: str | None = None,
+        supersede: dict[str, Record] | None = None,
     ) -> bool:
-        """Store a check-in with its reminders in one atomic write; False if already stored."""
+        """Store a check-in with its reminders in one atomic write, merging `supersede`'s
+        per-id changes into those still-pending reminders it replaces; False if already stored."""
 
     @abstractmethod
     async def checkin(self, uid: int, checkin_id: str) -> Record | None:

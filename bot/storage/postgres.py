@@ -294,9 +294,15 @@ class PostgresStore(Store):
         )
 
     async def save_checkin(
-        self, uid: int, record: Record, reminders: list[Record], *, clear_state: str | None = None
+        self,
+        uid: int,
+        record: Record,
+        reminders: list[Record],
+        *,
+        clear_state: str | None = None,
+        supersede: dict[str, Record] | None = None,
     ) -> bool:
-        """Store a check-in with its reminders in one transaction; False if already stored."""
+        """Store a check-in with its reminders (and replace superseded ones) in one transaction."""
         async with self._athlete(uid) as conn:
             if await conn.fetchval(
                 "SELECT 1 FROM checkins WHERE uid = $1 AND (id = $2 OR update_id = $3)",
@@ -314,6 +320,11 @@ class PostgresStore(Store):
                 record.get("update_id"),
                 record,
             )
+            if supersede:
+                replaced = [d for d in await _pending_docs(conn, uid) if d["id"] in supersede]
+                await conn.executemany(
+                    UPDATE_REMINDER, [_changed(uid, d | supersede[d["id"]]) for d in replaced]
+                )
             await conn.executemany(INSERT_REMINDER, [_row(uid, r) for r in reminders])
             if clear_state:
                 await _drop_state(conn, uid, clear_state)
@@ -404,9 +415,7 @@ class PostgresStore(Store):
 
     async def claim_reminder(self, uid: int, reminder_id: str, now: datetime) -> bool:
         """Claim one pending reminder unless another worker holds it."""
-        found = await self._value(
-            CLAIM_ONE, uid, reminder_id, now, now + self.lease, self.worker
-        )
+        found = await self._value(CLAIM_ONE, uid, reminder_id, now, now + self.lease, self.worker)
         return found is not None
 
     async def retry_reminder(self, uid: int, reminder_id: str, at: datetime) -> None:
@@ -429,9 +438,7 @@ class PostgresStore(Store):
             if joined_at is None:
                 changes = {"status": "cancelled", "reason": "left team"}
                 hits = [d for d in await _pending_docs(conn, uid) if d.get("team_id") == team_id]
-                await conn.executemany(
-                    UPDATE_REMINDER, [_changed(uid, d | changes) for d in hits]
-                )
+                await conn.executemany(UPDATE_REMINDER, [_changed(uid, d | changes) for d in hits])
 
     async def _erase(self, uid: int) -> None:
         """Delete the athlete's rows from every table."""

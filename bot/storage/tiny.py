@@ -221,9 +221,11 @@ class TinyStore(Store):
         reminders: list[dict[str, Any]],
         *,
         clear_state: str | None = None,
+        supersede: dict[str, dict[str, Any]] | None = None,
     ) -> bool:
-        """Store a check-in with its reminders in one atomic write; False if already stored."""
+        """Store a check-in with its reminders (and replace superseded ones) in one write."""
         record, reminders = copy.deepcopy(record), copy.deepcopy(reminders)
+        supersede = copy.deepcopy(supersede or {})
 
         def apply(f: AthleteFile) -> bool:
             table = f.table(CHECKINS)
@@ -234,6 +236,9 @@ class TinyStore(Store):
             ):
                 return False
             table.insert(record)
+            for doc in f.table(REMINDERS).all():
+                if doc.get("id") in supersede and pending(doc):
+                    f.table(REMINDERS).update(supersede[doc["id"]], doc_ids=[doc.doc_id])
             for reminder in reminders:
                 f.table(REMINDERS).insert(reminder)
             if clear_state:
