@@ -10,6 +10,7 @@ from typing import Any
 
 from rules.baseline import READINESS_ITEMS
 from rules.load import session_load
+from rules.scales import EFFORT, LEG_HEAVINESS, MOTIVATION
 
 FORMAT = "heavy-legs-export/1"
 FIELDS: dict[str, str] = {
@@ -31,9 +32,9 @@ FIELDS: dict[str, str] = {
     "checkins[].finished_at": "when the session finished (UTC)",
     "checkins[].session_type": "intervals, strength, endurance, team or easy",
     "checkins[].duration_min": "session length in minutes",
-    "checkins[].rpe": "session effort, CR-10 scale 0–10",
-    "checkins[].leg_heaviness": "0 fresh – 10 like lead",
-    "checkins[].motivation": "1 none – 5 fired up",
+    "checkins[].rpe": f"session effort, CR-10 scale: {EFFORT.legend()}",
+    "checkins[].leg_heaviness": LEG_HEAVINESS.legend(),
+    "checkins[].motivation": MOTIVATION.legend(),
     "checkins[].breathing_elevated": "breathing still up after the session",
     "checkins[].joint_pain": "joint pain reported",
     "checkins[].muscle_twitching": "sharp muscle twitching reported",
@@ -41,6 +42,11 @@ FIELDS: dict[str, str] = {
     "checkins[].refuelled_at": "when you tapped 'Already ate' (UTC)",
     "checkins[].update_id": "the Telegram update that completed it (duplicate protection)",
     "checkins[].followup_of": "for a follow-up, the id of the check-in it follows",
+    "checkins[].advice": (
+        "the points the reply showed, as sent: rule id, text, role, article sentences and "
+        "outside sources (what Why? explains)"
+    ),
+    "checkins[].red_flag": "true when this answer raised the 48 h red flag",
     "checkins[].fatigue|sleep_quality|soreness|stress|mood": (
         "morning readiness items, 1 (worst) – 5 (best), McLean et al. 2010"
     ),

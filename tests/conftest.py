@@ -18,9 +18,11 @@ from bot.config import Settings, load_settings
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.services import Services
 from bot.storage import Store
+from rules.catalogue import SLEEP_WHY
 from tests.pgcluster import TempCluster, start_for_pytest
 
 TOKEN = "123456:TEST-token-for-the-loopback-fake-api"
+REPLY = SLEEP_WHY  # every guidance reply carries the sleep point
 
 BotFactory = Callable[[], AbstractAsyncContextManager[Application]]
 BACKENDS = ("tinydb", "postgres")

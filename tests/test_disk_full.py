@@ -12,7 +12,7 @@ import pytest
 from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI
 from bot.storage import atomic
-from tests.conftest import eventually, onboard, svc
+from tests.conftest import REPLY, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import HEAVY, checked_in, statuses
 
@@ -53,7 +53,7 @@ async def test_answer_not_saved_then_recovered(
     await user.expect("How hard")
     await user.press("6")
     await answer_all(user, HEAVY[4:])
-    await user.expect("Here's your recovery plan")
+    await user.expect(REPLY)
     [record] = await svc(bot).store.checkins(801)
     assert record["rpe"] == 6
 

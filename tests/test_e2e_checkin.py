@@ -33,9 +33,10 @@ async def test_full_checkin_gives_guidance_and_stores_record(api: FakeBotAPI, bo
     await user.send("/checkin")
     await answer_all(user, ANSWERS)
     reply = await user.expect("3:1")
-    assert "glycogen" in reply.text
-    assert "not laziness" in reply.text
-    assert len(reply.text) < 4096
+    assert reply.text.startswith("Eat a 3:1 carb-to-protein snack by ")
+    assert "after a long, very hard session are normal" in reply.text
+    assert "doctor" not in reply.text  # breathing up right after the session is expected
+    assert len(reply.text) <= 600
     assert [label for label, _ in user.buttons()] == ["Why?", "✅ Already ate"]
     [record] = await svc(bot).store.checkins(501)
     assert record["session_type"] == "intervals"
@@ -55,10 +56,35 @@ async def test_why_button_quotes_the_article(api: FakeBotAPI, bot) -> None:
     await onboard(user)
     await user.send("/checkin")
     await answer_all(user, ANSWERS)
-    await user.expect("3:1")
+    reply = await user.expect("3:1")
+    shown = reply.text.splitlines()
     await user.press("Why?")
-    why = await user.expect("From the article")
+    why = await user.expect("Why? Point 1 of 4")
+    assert why.text.splitlines()[2] == shown[0]
     assert "3:1 carb-to-protein ratio within 30–60 minutes post-exercise" in why.text
+    assert len(why.text) < 1200
+    assert [label for label, _ in user.buttons(why.message_id)] == ["· 1 ·", "2", "3", "4"]
+    await user.press("3", message_id=why.message_id)
+    third = await user.expect("Why? Point 3 of 4", kind="edit")
+    assert third.message_id == why.message_id  # the same message, edited in place
+    assert shown[2].removeprefix("• ") in third.text
+    assert "glycogen stores in skeletal muscle can plummet" in third.text
+
+
+async def test_why_explains_what_was_shown_even_after_already_ate(api: FakeBotAPI, bot) -> None:
+    """Why? explains the stored points: eating later does not change the explanation."""
+    user = api.user(504)
+    await onboard(user)
+    await user.send("/checkin")
+    await answer_all(user, ANSWERS)
+    reply = await user.expect("3:1")
+    await user.press("Already ate", message_id=reply.message_id)
+    await user.expect("Logged", kind="callback_answer")
+    await user.press("Why?", message_id=reply.message_id)
+    why = await user.expect("Why? Point 1 of 4")
+    assert why.text.splitlines()[2] == reply.text.splitlines()[0]
+    [record] = await svc(bot).store.checkins(504)
+    assert [point["text"] for point in record["advice"]][0] == reply.text.splitlines()[0]
 
 
 async def test_free_text_answers_and_friendly_reasks(api: FakeBotAPI, bot) -> None:

@@ -12,7 +12,7 @@ from matplotlib.image import imread
 from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.fakeapi.state import BotEvent
-from tests.conftest import eventually, onboard, svc
+from tests.conftest import REPLY, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import HEAVY, LIGHT, advance_to, checked_in, statuses
 
@@ -50,7 +50,7 @@ async def test_history_needs_two_sessions(api: FakeBotAPI, bot) -> None:
     assert "you have 0" in first.text
     await user.send("/checkin")
     await answer_all(user, LIGHT)
-    await user.expect("recovery plan")
+    await user.expect(REPLY)
     await user.send("/history")
     assert "you have 1" in (await user.expect("Not enough data yet")).text
     assert not [e for e in user.events if e.kind == "photo"]
@@ -65,7 +65,7 @@ async def test_history_lists_checkins_and_sends_a_chart(api: FakeBotAPI, bot, cl
     clock.advance(timedelta(days=1))
     await user.send("/checkin")
     await answer_all(user, LIGHT)
-    await user.expect("recovery plan")
+    await user.expect(REPLY)
     await user.send("/history")
     text = (await user.expect("Your last check-ins")).text
     assert "Intervals / sprints 60 min · RPE 8 → load 480 · legs 8/10 · refuelled ✅" in text
@@ -220,4 +220,3 @@ async def test_forged_settings_and_snooze_buttons_are_answered(api: FakeBotAPI, 
         assert (await user.expect(kind="callback_answer")).text
     assert (await svc(bot).store.profile(709)).get("reminders_off") is None
     assert not [e for e in user.events if "went wrong" in (e.text or "")]
-

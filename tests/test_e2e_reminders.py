@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeUser
-from bot.reminders import REPLY
-from tests.conftest import eventually, onboard, svc
+from bot.reminders import REPLY as REPLY_KIND
+from tests.conftest import REPLY, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 
 HEAVY = ["Just now", "Intervals", "60 min", "8", "8", "2", "Yes", "Neither", "7 h"]
@@ -20,13 +20,13 @@ async def checked_in(user: FakeUser, answers: list[str] = HEAVY) -> None:
     await onboard(user)
     await user.send("/checkin")
     await answer_all(user, answers)
-    await user.expect("Here's your recovery plan")
+    await user.expect(REPLY)
 
 
 async def statuses(app, uid: int) -> dict[str, str]:
     """kind -> status of the athlete's reminders (not the outbox record of the guidance reply)."""
     records = await svc(app).store.reminders(uid)
-    return {r["kind"]: r["status"] for r in records if r["kind"] != REPLY}
+    return {r["kind"]: r["status"] for r in records if r["kind"] != REPLY_KIND}
 
 
 async def advance_to(clock: Clock, app, uid: int, kind: str) -> None:
@@ -107,8 +107,10 @@ async def test_followup_after_48h_feeds_the_red_flag_rule(
     await user.press("8")
     await user.expect("joint pain")
     await user.press("Joint pain")
-    advice = await user.expect("qualified professional")
+    advice = await user.expect("Skip hard training today")
+    assert advice.text.startswith("Skip hard training today: your legs have stayed heavy for 2+")
     assert "compromised" in advice.text
+    assert "physio or sports doctor" in advice.text
     kinds = [r["kind"] for r in await svc(bot).store.checkins(604)]
     assert kinds == ["checkin", "followup"]
     # reminders whose moment passed while time jumped were dropped, not sent late
@@ -132,7 +134,7 @@ async def test_restart_restores_reminders_and_resumes_checkin(
     async with bot_factory() as app:
         await halfway.press("6")
         await answer_all(halfway, HEAVY[4:])
-        await halfway.expect("Here's your recovery plan")
+        await halfway.expect(REPLY)
         assert len(await svc(app).store.checkins(606)) == 1
         clock.advance(timedelta(minutes=30, seconds=1))
         await done.expect("Refuel time")

@@ -24,7 +24,7 @@ from telegram.ext import Application
 from bot.app import build_application, running
 from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeUser
-from tests.conftest import TOKEN, bot_settings, onboard
+from tests.conftest import REPLY, TOKEN, bot_settings, onboard
 from tests.simulation import idle
 from tests.test_e2e_checkin import ANSWERS, answer_all
 
@@ -95,7 +95,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
                 await onboard(owner)
                 await owner.send("/checkin")
                 await answer_all(owner, ANSWERS)
-                reply = await owner.expect("Here's your recovery plan")
+                reply = await owner.expect(REPLY)
                 h.owner_checkin = reply.buttons[0][0][1].split("|")[1]
                 await owner.send("/checkin")
                 question = await owner.expect("When did your session finish")

@@ -53,9 +53,7 @@ def ci(minutes_ago: float | None = 20, **kw) -> CheckIn:
 def followup(at: datetime, heaviness: int | None, of: str = "", **kw) -> CheckIn:
     """A 48 h follow-up answer given at `at` (to check-in `of`)."""
     extra = {"followup_of": of} if of else {}
-    return CheckIn(
-        created_at=at, leg_heaviness=heaviness, kind=Kind.FOLLOWUP, extra=extra, **kw
-    )
+    return CheckIn(created_at=at, leg_heaviness=heaviness, kind=Kind.FOLLOWUP, extra=extra, **kw)
 
 
 def ids(advice) -> list[str]:
@@ -250,7 +248,8 @@ def test_replies_fit_a_phone_screen_in_plain_calm_words(checkin, present, absent
 
 
 def test_questions_render_their_legends_from_the_scales():
-    from bot.flows import HEAVINESS, MOTIVATION as MOTIVATION_Q, RPE
+    from bot.flows import HEAVINESS, RPE
+    from bot.flows import MOTIVATION as MOTIVATION_Q
 
     assert LEG_HEAVINESS.legend() in HEAVINESS.prompt
     assert EFFORT.legend() in RPE.prompt
@@ -275,7 +274,9 @@ def test_effort_words_in_the_reply_match_the_tapped_band(rpe):
     checkin = ci(leg_heaviness=7, session_type=SessionType.INTERVALS, duration_min=45, rpe=rpe)
     reply = advise(checkin, [], NOW).render()
     label = EFFORT.band(rpe).label
-    said = set(re.findall(r"after (?:an? |a long, )?(easy|moderate|hard|very hard|maximal) ", reply))
+    said = set(
+        re.findall(r"after (?:an? |a long, )?(easy|moderate|hard|very hard|maximal) ", reply)
+    )
     assert said <= {label}
     assert ("moderate" in reply) is (label == "moderate")
 
@@ -601,9 +602,7 @@ PAST = st.lists(
 
 def observed_run_hours(current: CheckIn, past: list[CheckIn]) -> float:
     """An independent oracle: the longest span of linked heavy answers ending now, in hours."""
-    answers = sorted(
-        (a for a in past if a.leg_heaviness is not None), key=lambda a: a.created_at
-    )
+    answers = sorted((a for a in past if a.leg_heaviness is not None), key=lambda a: a.created_at)
     run = [current]
     for answer in reversed(answers):
         if answer.leg_heaviness < 5 or not linked(answer, run[-1]):

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from tests.conftest import REPLY
+
 
 class Terminal:
     """A `python -m bot sandbox` process with line-based input and output."""
@@ -65,7 +67,7 @@ async def test_sandbox_onboarding_checkin_and_wait(tmp_path: Path) -> None:
             await term.type(choice)
             await term.wait_for("[1]")
         await term.type("7.5")
-        await term.wait_for("recovery plan")
+        await term.wait_for(REPLY)
         await term.type("/wait 31m")
         await term.wait_for("Refuel time")
         await term.type("/quit")

@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.config import load_settings
 from bot.fakeapi import FakeBotAPI
 from bot.flood import SLOW_DOWN
-from tests.conftest import TOKEN, onboard, svc
+from tests.conftest import REPLY, TOKEN, onboard, svc
 from tests.simulation import idle
 from tests.test_e2e_checkin import ANSWERS, answer_all
 from tests.test_kill import BotProcess
@@ -119,7 +119,7 @@ async def test_no_button_reveals_another_athletes_data(api: FakeBotAPI, bot) -> 
     await onboard(owner)
     await owner.send("/checkin")
     await answer_all(owner, ANSWERS)
-    advice = await owner.expect("Here's your recovery plan")
+    advice = await owner.expect(REPLY)
     [record] = await svc(bot).store.checkins(905)
     await owner.send("/checkin")
     await owner.expect("When did your session finish")

@@ -77,8 +77,9 @@ async def test_killed_worker_loses_no_reminder(
     rng = random.Random(8)
     home = tmp_path / "workers"
     async with (
-        Workers(3, token=TOKEN, api_url=api.base_url, database_url=url, home=home, env=FAST)
-        as workers,
+        Workers(
+            3, token=TOKEN, api_url=api.base_url, database_url=url, home=home, env=FAST
+        ) as workers,
         connected(url) as db,
     ):
         victim, *survivors = workers.workers

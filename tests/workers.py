@@ -162,4 +162,3 @@ class Workers(Service):
             f"{w.log_tail()}"
             for w in self.workers
         )
-
