@@ -140,9 +140,7 @@ def _refuel(f: Facts) -> str:
 
 def _refuel_late(_: Facts) -> str:
     """The window has passed: a normal meal still helps (research, beyond the article)."""
-    return (
-        "Your refuel window has passed; a regular meal with carbs and protein still helps."
-    )
+    return "Your refuel window has passed; a regular meal with carbs and protein still helps."
 
 
 def _sleep(f: Facts) -> str:
@@ -233,8 +231,8 @@ def _monotony(_: Facts) -> str:
 
 def _baseline(f: Facts) -> str:
     """A deviation from the athlete's own usual values that persisted over 2 of 3 days."""
-    parts = [f"{flag.metric.label} {_direction(flag)} usual" for flag in f.baseline_flags]
-    return f"Your {' and '.join(parts)} on 2 of the last 3 days: take it easier today."
+    parts = [f"{flag.metric.label} was {_direction(flag)} usual" for flag in f.baseline_flags]
+    return f"Your {' and your '.join(parts)} on 2 of the last 3 days: take it easier today."
 
 
 def _direction(flag: BaselineFlag) -> str:

@@ -84,7 +84,7 @@ async def test_why_explains_what_was_shown_even_after_already_ate(api: FakeBotAP
     why = await user.expect("Why? Point 1 of 4")
     assert why.text.splitlines()[2] == reply.text.splitlines()[0]
     [record] = await svc(bot).store.checkins(504)
-    assert [point["text"] for point in record["advice"]][0] == reply.text.splitlines()[0]
+    assert record["advice"][0]["text"] == reply.text.splitlines()[0]
 
 
 async def test_free_text_answers_and_friendly_reasks(api: FakeBotAPI, bot) -> None:

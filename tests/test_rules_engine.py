@@ -7,6 +7,7 @@ check-ins and histories through the engine and check what no reply may ever do.
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -664,3 +665,25 @@ def test_properties_of_every_reply(answers, minutes_ago, past, zone, bedtime, ki
     if match := re.search(r"I'll ask how it is on (\w+) at (\d\d:\d\d)", reply):
         assert followup_at is not None
         assert match.groups() == tuple(followup_at.astimezone(tz).strftime("%a %H:%M").split())
+
+
+def test_readme_sample_reply_is_what_the_bot_says():
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    sample = re.search(r"15 minutes ago, in Berlin:\n\n```\n(.*?)\n```", readme, re.DOTALL)
+    now = datetime(2026, 5, 12, 17, 20, tzinfo=UTC)
+    checkin = CheckIn(
+        created_at=now,
+        finished_at=now - timedelta(minutes=15),
+        leg_heaviness=7,
+        rpe=8,
+        duration_min=75,
+        session_type=SessionType.INTERVALS,
+        motivation=3,
+        breathing_elevated=True,
+        joint_pain=False,
+        muscle_twitching=False,
+        sleep_hours=7.5,
+    )
+    advice = advise(checkin, [], now, tz=ZoneInfo("Europe/Berlin"), bedtime=time(22, 30))
+    assert sample is not None
+    assert sample.group(1) == advice.render()
