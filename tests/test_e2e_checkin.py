@@ -21,6 +21,14 @@ async def answer_all(user: FakeUser, labels: list[str]) -> None:
         await user.press(label)
 
 
+async def guidance_after_checkin(user: FakeUser) -> BotEvent:
+    """Onboard, tap through a hard intervals check-in, and return the guidance reply."""
+    await onboard(user)
+    await user.send("/checkin")
+    await answer_all(user, ANSWERS)
+    return await user.expect("3:1")
+
+
 def offers(event: BotEvent, label: str) -> bool:
     """Whether a bot message shows a button whose label contains `label`."""
     return any(label in text for row in event.buttons for text, _data in row)
@@ -53,10 +61,7 @@ async def test_full_checkin_gives_guidance_and_stores_record(api: FakeBotAPI, bo
 async def test_why_button_quotes_the_article(api: FakeBotAPI, bot) -> None:
     """'Why?' shows the article sentence behind each point."""
     user = api.user(502)
-    await onboard(user)
-    await user.send("/checkin")
-    await answer_all(user, ANSWERS)
-    reply = await user.expect("3:1")
+    reply = await guidance_after_checkin(user)
     shown = reply.text.splitlines()
     await user.press("Why?")
     why = await user.expect("Why? Point 1 of 4")
@@ -74,10 +79,7 @@ async def test_why_button_quotes_the_article(api: FakeBotAPI, bot) -> None:
 async def test_why_explains_what_was_shown_even_after_already_ate(api: FakeBotAPI, bot) -> None:
     """Why? explains the stored points: eating later does not change the explanation."""
     user = api.user(504)
-    await onboard(user)
-    await user.send("/checkin")
-    await answer_all(user, ANSWERS)
-    reply = await user.expect("3:1")
+    reply = await guidance_after_checkin(user)
     await user.press("Already ate", message_id=reply.message_id)
     await user.expect("Logged", kind="callback_answer")
     await user.press("Why?", message_id=reply.message_id)

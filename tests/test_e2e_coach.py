@@ -54,6 +54,18 @@ async def schedule_soon(group: FakeGroup, coach: FakeUser, clock: Clock) -> date
     return start + timedelta(minutes=60)
 
 
+async def member_of_new_team(
+    api: FakeBotAPI, clock: Clock, coach_id: int, athlete_id: int
+) -> FakeUser:
+    """Ana, the one member of a new team, just after its first session ended."""
+    group, coach = api.group(GROUP, "Harriers"), api.user(coach_id, "Kim")
+    payload = await set_up_team(api, coach, group)
+    ana = api.user(athlete_id, "Ana")
+    await join(ana, payload)
+    jump_to(clock, await schedule_soon(group, coach, clock))
+    return ana
+
+
 def jump_to(clock: Clock, moment: datetime) -> None:
     """Move the clock just past `moment`."""
     clock.advance(moment - clock.now() + timedelta(seconds=1))
@@ -428,3 +440,16 @@ async def test_summary_finds_the_supergroup_when_the_upgrade_was_missed(
     jump_to(clock, end + timedelta(hours=3))
     await supergroup.expect("session of")
     assert (await svc(bot).store.teams.get(new_id))["title"] == "Striders"
+
+
+async def test_a_team_prompt_tapped_over_a_day_late_starts_no_stale_checkin(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """A prompt's session end is no longer prefilled a day later: heaviness is "right now"."""
+    ana = await member_of_new_team(api, clock, coach_id=41, athlete_id=42)
+    prompt = await ana.expect("done training? Check in")
+    clock.advance(timedelta(hours=25))
+    await ana.press("Check in", message_id=prompt.message_id)
+    await ana.expect("over a day ago")
+    assert await svc(bot).store.state(42, "draft") is None
+    assert await svc(bot).store.checkins(42) == []

@@ -282,6 +282,13 @@ def test_effort_words_in_the_reply_match_the_tapped_band(rpe):
     assert ("moderate" in reply) is (label == "moderate")
 
 
+@pytest.mark.parametrize("motivation", list(MOTIVATION.values))
+def test_low_motivation_is_read_exactly_as_its_label(motivation):
+    checkin = ci(leg_heaviness=6, motivation=motivation, **LONG_HARD_RIDE)
+    fired = "central_fatigue" in ids(advise(checkin, [], NOW))
+    assert fired is (MOTIVATION.band(motivation).label == "low")
+
+
 def test_scales_cover_every_value_once():
     for scale in (LEG_HEAVINESS, EFFORT, MOTIVATION):
         seen = [v for band in scale.bands for v in range(band.low, band.high + 1)]
