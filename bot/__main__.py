@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
 from bot.config import ConfigError, load_settings, load_storage_settings
 from bot.logsetup import configure_logging
@@ -22,12 +23,13 @@ from bot.storage.transfer import ImportMismatch, import_tinydb
 
 def run_bot(_file: Path | None) -> None:
     """Run the bot against Telegram (or BOT_API_URL) until Ctrl+C / SIGTERM."""
-    from bot.app import build_application, check_store
+    from bot.app import build_application, check_store, check_token
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.token.get_secret_value())
     asyncio.run(check_store(settings))
     app = build_application(settings)
+    asyncio.run(check_token(settings))
     if settings.webhook_url and settings.webhook_secret:  # Settings demand both or neither
         app.run_webhook(
             listen=settings.webhook_listen,
@@ -69,6 +71,11 @@ def run_import(folder: Path | None) -> None:
     print(f"verified: PostgreSQL holds every row of {source}")
 
 
+TOKEN_REJECTED = (
+    "error: the Bot API rejected BOT_TOKEN (401/404): copy the token again from @BotFather, "
+    "and check BOT_API_URL if you set it"
+)
+
 COMMANDS = {
     "run": run_bot,
     "sandbox": run_sandbox,
@@ -105,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     except ImportMismatch as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 6
+    except InvalidToken:  # its message carries the whole token: never print it
+        print(TOKEN_REJECTED, file=sys.stderr)
+        return 2
+    except NetworkError as exc:  # a network outage at start-up: one line; a restart may fix it
+        print(f"error: cannot reach the Telegram Bot API ({type(exc).__name__})", file=sys.stderr)
+        return 7
     except KeyboardInterrupt:
         return 0
     return 0

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, timedelta
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import AIORateLimiter, Application, Defaults
 
 import handlers
@@ -49,10 +49,9 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         builder = builder.rate_limiter(
             AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=3)
         )
-    if settings.api_url:
-        builder = builder.base_url(settings.api_url).base_file_url(
-            settings.api_url.replace("/bot", "/file/bot", 1)
-        )
+    urls = _api_urls(settings)
+    if urls:
+        builder = builder.base_url(urls["base_url"]).base_file_url(urls["base_file_url"])
     app = builder.build()
     app.bot_data[KEY] = Services(settings, store, clock, reminders, teams)
     flood.install(app, settings.flood_max_updates, settings.flood_window_seconds)
@@ -82,6 +81,23 @@ async def check_store(settings: Settings) -> None:
         store = make_store(settings)
         await store.open()
         await store.close()
+
+
+async def check_token(settings: Settings) -> None:
+    """Ask getMe once before starting: InvalidToken if the token is rejected, raised here rather
+    than inside PTB's start-up loop, which would log it with a traceback."""
+    async with Bot(settings.token.get_secret_value(), **_api_urls(settings)):
+        pass
+
+
+def _api_urls(settings: Settings) -> dict[str, str]:
+    """The Bot API base URLs when BOT_API_URL is set (a local Bot API server, the fake API)."""
+    if not settings.api_url:
+        return {}
+    return {
+        "base_url": settings.api_url,
+        "base_file_url": settings.api_url.replace("/bot", "/file/bot", 1),
+    }
 
 
 async def on_startup(app: Application) -> None:

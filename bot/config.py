@@ -6,6 +6,7 @@ import os
 import re
 import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -14,7 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.parsing import zone
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
-SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+MIN_SECRET = 16  # about 96 bits from Telegram's alphabet: not guessable by trying
+SECRET_PATTERN = re.compile(rf"^[A-Za-z0-9_-]{{{MIN_SECRET},256}}$")
 S = TypeVar("S", bound="StorageSettings")
 
 
@@ -38,9 +40,26 @@ class StorageSettings(BaseSettings):
         """Only PostgreSQL URLs are understood (an empty value means TinyDB)."""
         if value is None or not value.get_secret_value().strip():
             return None
-        if not re.match(r"^postgres(ql)?://", value.get_secret_value().strip()):
+        url = value.get_secret_value().strip()
+        if not re.match(r"^postgres(ql)?://", url):
             raise ValueError("must start with postgresql:// (unset it to use TinyDB files)")
-        return SecretStr(value.get_secret_value().strip())
+        if not _unambiguous(url):
+            raise ValueError(
+                "cannot be read as user:password@host:port/db: percent-encode @ # / ? in the "
+                "password (%40 %23 %2F %3F)"
+            )
+        return SecretStr(url)
+
+
+def _unambiguous(url: str) -> bool:
+    """A database URL whose password cannot spill into host, port, path, query or fragment."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    spilled = "@" in parts.path + parts.query + parts.fragment or parts.netloc.count("@") > 1
+    return not spilled and not parts.fragment
 
 
 class Settings(StorageSettings):
@@ -61,7 +80,7 @@ class Settings(StorageSettings):
     flood_window_seconds: float = Field(10.0, gt=0, description="The flood limit's sliding window")
     webhook_url: str | None = Field(None, description="Public HTTPS URL; set = webhook mode")
     webhook_secret: SecretStr | None = Field(
-        None, description="X-Telegram-Bot-Api-Secret-Token value (1-256 of A-Z a-z 0-9 _ -)"
+        None, description="X-Telegram-Bot-Api-Secret-Token value (16-256 of A-Z a-z 0-9 _ -)"
     )
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(8443, ge=1, le=65535)
@@ -90,9 +109,12 @@ class Settings(StorageSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        """Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as secret token."""
+        """Telegram accepts 1-256 of A-Z, a-z, 0-9, _ and -; fewer than 16 is guessable."""
         if value is not None and not SECRET_PATTERN.match(value.get_secret_value()):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+            raise ValueError(
+                f"must be {MIN_SECRET}-256 characters of A-Z, a-z, 0-9, _ and - (a long random "
+                "one, e.g. from `openssl rand -hex 32`)"
+            )
         return value
 
     @model_validator(mode="after")

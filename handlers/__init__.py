@@ -65,6 +65,8 @@ def register(app: Application) -> None:
     }
     app.add_handlers(
         [
+            # First: an edited message never re-runs a command or re-answers a question.
+            MessageHandler(filters.UpdateType.EDITED, basics.edited),
             CommandHandler("start", membership.start_with_payload, PRIVATE, has_args=True),
             *(
                 CommandHandler(n, fn, filters=filters.ChatType.GROUPS)
@@ -87,7 +89,6 @@ def register(app: Application) -> None:
             CallbackQueryHandler(membership.on_team_checkin, pattern=r"^tc\|"),
             CallbackQueryHandler(coach_view.on_view, pattern=r"^cv\|"),
             CallbackQueryHandler(basics.stale_button),
-            MessageHandler(filters.UpdateType.EDITED, basics.edited),
             MessageHandler(PRIVATE & filters.COMMAND, basics.unknown_command),
             MessageHandler(PRIVATE & filters.TEXT, basics.text),
             MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, basics.not_text),

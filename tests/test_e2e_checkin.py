@@ -246,6 +246,25 @@ async def test_edited_message_is_not_taken_as_answer(api: FakeBotAPI, bot) -> No
     assert draft["step"] == 1
 
 
+async def test_an_edited_command_does_not_run_again(api: FakeBotAPI, bot) -> None:
+    """Editing a sent /help into /forget (or editing /checkin) runs nothing."""
+    user = api.user(511)
+    await onboard(user)
+    sent = await user.send("/help")
+    await user.expect("/checkin")
+    await user.edit(sent["message"]["message_id"], "/forget")
+    await user.expect("edited messages")
+    sent = await user.send("/checkin")
+    await user.expect("finish")
+    await user.edit(sent["message"]["message_id"], "/checkin")
+    await user.expect("edited messages")
+    await user.send("/privacy")
+    await user.expect("store")
+    texts = [e.text or "" for e in user.events]
+    assert not [t for t in texts if "erase" in t.lower() and "sure" in t.lower()]
+    assert sum("When did your session finish" in t for t in texts) == 1
+
+
 async def test_cancel_drops_the_draft(api: FakeBotAPI, bot) -> None:
     """/cancel mid check-in saves nothing."""
     user = api.user(510)

@@ -87,7 +87,7 @@ async def test_webhook_rejects_requests_without_the_secret(api: FakeBotAPI, tmp_
     url = f"http://127.0.0.1:{port}/tg-hook"
     bot.env |= {
         "BOT_WEBHOOK_URL": url,
-        "BOT_WEBHOOK_SECRET": "s3cret-Value_1",
+        "BOT_WEBHOOK_SECRET": "s3cret-Value_1-long-enough",
         "BOT_WEBHOOK_PORT": str(port),
     }
     user = api.user(904)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.fakeapi import FakeBotAPI
 from bot.storage import TinyStore
 from tests.conftest import TOKEN
 
@@ -51,6 +53,8 @@ def one_line(result: subprocess.CompletedProcess[str], code: int, *needles: str)
         ({"BOT_TOKEN": "123:short"}, "does not look like a bot token"),
         ({"BOT_TOKEN": TOKEN, "BOT_WEBHOOK_URL": "https://x.example/hook"}, "BOT_WEBHOOK_SECRET"),
         ({"BOT_TOKEN": TOKEN, "BOT_WEBHOOK_SECRET": "has spaces"}, "BOT_WEBHOOK_SECRET"),
+        ({"BOT_TOKEN": TOKEN, "BOT_WEBHOOK_SECRET": "x"}, "16-256 characters"),
+        ({"BOT_TOKEN": TOKEN, "BOT_WEBHOOK_SECRET": "a" * 15}, "16-256 characters"),
     ],
 )
 def test_bad_settings_stop_with_one_line(tmp_path: Path, env: dict, needle: str) -> None:
@@ -153,9 +157,41 @@ def test_second_process_on_one_data_dir_stops_with_one_line(tmp_path: Path) -> N
     one_line(result, 4, "in use by another bot process", "BOT_DATABASE_URL")
 
 
+@pytest.mark.parametrize("char", ["#", "/", "?", "@"])
+def test_database_password_with_url_characters_is_refused_without_echo(
+    tmp_path: Path, char: str
+) -> None:
+    url = f"postgresql://bot:pa{char}ss-S3CRET@127.0.0.1:9/heavylegs"
+    result = run_bot(tmp_path, BOT_TOKEN=TOKEN, BOT_DATABASE_URL=url)
+    line = one_line(result, 2, "BOT_DATABASE_URL", "percent-encode")
+    assert "S3CRET" not in result.stderr + result.stdout
+    assert "pa" not in line.replace("password", "").replace("parse", "")
+
+
 def test_unreachable_database_stops_with_one_line(tmp_path: Path) -> None:
     """A database that cannot be reached: exit 5, its address named, its password never."""
     url = "postgresql://bot:s3cret-pw@127.0.0.1:9/heavylegs"
     result = run_bot(tmp_path, BOT_TOKEN=TOKEN, BOT_DATABASE_URL=url)
     line = one_line(result, 5, "cannot use the database at 127.0.0.1:9/heavylegs")
     assert "s3cret" not in line
+
+
+@pytest.mark.parametrize(
+    ("token", "path"),
+    [("654321:ANOTHER-token-the-server-does-not-know", "/bot"), (TOKEN, "/bott")],
+    ids=["rejected-token", "typo-in-api-url"],
+)
+async def test_rejected_token_stops_with_one_line_and_no_token(
+    api: FakeBotAPI, tmp_path: Path, token: str, path: str
+) -> None:
+    """401/404 from the Bot API: exit 2 (no restart loop), one error line, the token nowhere."""
+    url = api.base_url.replace("/bot", path)
+    result = await asyncio.to_thread(
+        run_bot, tmp_path, BOT_TOKEN=token, BOT_API_URL=url, BOT_DATA_DIR=str(tmp_path / "d")
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: the Bot API rejected")
+    assert "Traceback" not in result.stderr
+    secret = token.split(":")[1]
+    assert secret not in result.stderr
+    assert secret not in result.stdout
