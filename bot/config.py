@@ -6,8 +6,8 @@ import os
 import re
 import socket
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
