@@ -14,6 +14,10 @@ READY = "rd|go"
 SETTINGS = "set"
 TEAM_CHECKIN = "tc"
 
+# Telegram's user and chat ids fit in 52 bits; anything longer is forged and never reaches storage.
+CHAT_ID = r"-?\d{1,16}"
+MAX_CHAT_ID = 2**52
+COACH_VIEW_PATTERN = re.compile(rf"^cv\|({CHAT_ID})\|({CHAT_ID})$")
 ANSWER_PATTERN = re.compile(r"^q\|([0-9a-f]{1,16})\|(\d{1,2})\|(\d{1,2})$")
 ITEM_PATTERN = re.compile(r"^(why|ate|fu|tc)\|([0-9a-f]{1,16})$")
 WHY_POINT_PATTERN = re.compile(r"^why\|([0-9a-f]{1,16})\|(\d)$")
@@ -62,6 +66,23 @@ def snooze(reminder_id: str) -> str:
 def setting(action: str) -> str:
     """The button data for one /settings action (e.g. 'tz', 'toggle:bedtime')."""
     return f"{SETTINGS}|{action}"
+
+
+def chat_id(text: str) -> int | None:
+    """A Telegram chat or user id, or None when it is not one (malformed or out of range)."""
+    if not re.fullmatch(CHAT_ID, text):
+        return None
+    value = int(text)
+    return value if abs(value) < MAX_CHAT_ID else None
+
+
+def parse_coach_view(data: str) -> tuple[int, int] | None:
+    """(team id, athlete id) from a coach-view button, or None if malformed."""
+    match = COACH_VIEW_PATTERN.match(data)
+    if match is None:
+        return None
+    team_id, athlete = chat_id(match.group(1)), chat_id(match.group(2))
+    return (team_id, athlete) if team_id is not None and athlete is not None else None
 
 
 def parse_with(pattern: re.Pattern[str], data: str) -> str | None:

@@ -101,14 +101,25 @@ def _duration(text: str, _ctx: AnswerContext) -> Answer:
     return {"duration_min": minutes}
 
 
+MAX_SLEEP_HOURS = 16
+
+
 def _sleep(text: str, _ctx: AnswerContext) -> Answer:
     """Hours slept, 0 to 16 (or 'skip')."""
     cleaned = text.strip().lower()
     if cleaned in {"skip", "-", "don't know", "dont know"}:
         return {"sleep_hours": None}
     if "h" in cleaned and any(c.isdigit() for c in cleaned.split("h", 1)[1]):
-        return {"sleep_hours": round(parse_minutes(cleaned) / 60, 2)}
-    return {"sleep_hours": parse_number(cleaned.rstrip("h "), 0, 16, integer=False)}
+        try:
+            hours = round(parse_minutes(cleaned) / 60, 2)
+        except ValueError:
+            hours = -1.0
+        if not 0 <= hours <= MAX_SLEEP_HOURS:
+            raise ValueError(
+                f"Please send the hours you slept, from 0 to {MAX_SLEEP_HOURS} (e.g. 7.5 or 7h30)."
+            )
+        return {"sleep_hours": hours}
+    return {"sleep_hours": parse_number(cleaned.rstrip("h "), 0, MAX_SLEEP_HOURS, integer=False)}
 
 
 def _bedtime(text: str, _ctx: AnswerContext) -> Answer:

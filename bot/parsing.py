@@ -89,6 +89,9 @@ def parse_clock(text: str) -> time:
     return time(hour, minute)
 
 
+MAX_SPAN_MINUTES = 7 * 24 * 60  # no answer about one session or night spans more than a week
+
+
 def parse_minutes(text: str) -> int:
     """'75', '75 min', '1h', '1h30', '1.5h' -> whole minutes."""
     cleaned = text.strip().lower()
@@ -96,7 +99,10 @@ def parse_minutes(text: str) -> int:
     if not match or not (match.group(1) or match.group(2)):
         raise ValueError("Please send a number of minutes, e.g. 75 (or 1h15).")
     hours = float((match.group(1) or "0").replace(",", "."))
-    return round(hours * 60) + int(match.group(2) or 0)
+    minutes = int(match.group(2) or 0)
+    if hours > MAX_SPAN_MINUTES / 60 or minutes > MAX_SPAN_MINUTES:  # absurd: no overflow later
+        raise ValueError("That's far too long. Please send minutes, e.g. 75 (or 1h15).")
+    return round(hours * 60) + minutes
 
 
 def parse_number(text: str, low: float, high: float, *, integer: bool) -> float:

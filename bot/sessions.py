@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from bot.parsing import parse_clock
+
+log = logging.getLogger(__name__)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_WORDS = {name: i for i, name in enumerate(DAYS)} | {
@@ -17,6 +20,8 @@ DAY_WORDS = {name: i for i, name in enumerate(DAYS)} | {
     )
 }
 MIN_DURATION, MAX_DURATION = 10, 600
+MAX_AHEAD = timedelta(days=366)  # one-off sessions are planned at most a year ahead
+MAX_SESSIONS = 20  # per team: enough for any real week, too few to flood members
 USAGE = (
     "Usage:\n"
     "/session mon,wed 18:00 90  (weekly: days, start time, minutes)\n"
@@ -57,7 +62,25 @@ def parse_session(args: list[str], today: date) -> dict[str, Any]:
         return record | {"kind": "weekly", "days": _days(when)}
     if day < today:
         raise ValueError(f"{day.isoformat()} is in the past.")
+    if day > today + MAX_AHEAD:
+        raise ValueError(
+            f"{day.isoformat()} is more than a year ahead; schedule it nearer the time."
+        )
     return record | {"kind": "once", "date": day.isoformat()}
+
+
+def add_session(sessions: dict[str, dict[str, Any]], record: dict[str, Any]) -> str | None:
+    """Add `record` to a team's sessions (in place); the reason it was refused, or None."""
+    shape = {k: v for k, v in record.items() if k != "id"}
+    if any({k: v for k, v in s.items() if k != "id"} == shape for s in sessions.values()):
+        return f"That session is already scheduled: {describe(record)}."
+    if len(sessions) >= MAX_SESSIONS:
+        return (
+            f"A team can have at most {MAX_SESSIONS} sessions; remove some with /session clear "
+            "first."
+        )
+    sessions[record["id"]] = record
+    return None
 
 
 def _clock(text: str) -> str:
@@ -98,7 +121,20 @@ def describe(session: dict[str, Any]) -> str:
 def occurrences(
     session: dict[str, Any], tz: tzinfo, after: datetime, until: datetime
 ) -> Iterator[Occurrence]:
-    """Occurrences of `session` whose end falls in (after, until], in order."""
+    """Occurrences of `session` whose end falls in (after, until], in order; a session stored
+    malformed (or by an older version, e.g. in year 9999) has none, so it stops nothing else."""
+    try:
+        found = list(_occurrences(session, tz, after, until))
+    except (OverflowError, ValueError, KeyError, TypeError) as exc:
+        log.warning("session %s cannot be scheduled (%s): skipped", session.get("id"), exc)
+        found = []
+    yield from found
+
+
+def _occurrences(
+    session: dict[str, Any], tz: tzinfo, after: datetime, until: datetime
+) -> Iterator[Occurrence]:
+    """The occurrences of a well-formed session whose end falls in (after, until]."""
     span = timedelta(minutes=session["duration"])
     if session["kind"] == "once":
         days = [date.fromisoformat(session["date"])]

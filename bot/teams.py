@@ -36,6 +36,7 @@ SUMMARY_AFTER = timedelta(hours=3)
 CATCH_UP = timedelta(hours=6)  # sessions that ended longer ago while the bot was down: skipped
 OUTBOX_KEEP = timedelta(days=7)
 RETRY_STORAGE = timedelta(seconds=30)
+RETRY_FAULT = timedelta(minutes=5)
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 PROMPT = "🏁 {title}: done training? Check in (30 seconds) and I'll plan your recovery."
@@ -210,6 +211,9 @@ class TeamScheduler:
         except StorageWriteError as exc:
             log.error("team %s: could not record progress: %s", team_id, exc)
             next_at = self.clock.now() + RETRY_STORAGE
+        except Exception:  # one team's fault must never stop its own or another's schedule
+            log.exception("team %s: processing failed; looking again later", team_id)
+            next_at = self.clock.now() + RETRY_FAULT
         finally:
             self._in_flight.discard(team_id)
         try:

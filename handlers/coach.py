@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.parsing import parse_timezone, zone
 from bot.profiles import new_id
 from bot.services import Services, services
-from bot.sessions import USAGE, describe, latest, parse_session
+from bot.sessions import USAGE, add_session, describe, latest, parse_session
 from bot.storage import Team
 from bot.teams import bot_link_markup, is_admin, join_payload, new_code, session_summary
 
@@ -164,9 +164,12 @@ async def session(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except ValueError as exc:
         await chat.send_message(f"🤔 {exc}\n\n{USAGE}")
         return
-    await svc.store.teams.update(
-        chat.id, lambda doc: doc["sessions"].update({record["id"]: record})
+    refused = await svc.store.teams.update(
+        chat.id, lambda doc: add_session(doc["sessions"], record)
     )
+    if refused:
+        await chat.send_message(f"🤔 {refused}")
+        return
     await svc.teams.wake(chat.id)
     await chat.send_message(
         f"Scheduled: {describe(record)} ({found['tz']}). When it ends, every member gets a "

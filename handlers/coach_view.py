@@ -9,6 +9,7 @@ from statistics import mean
 from telegram import Bot, Update
 from telegram.ext import ContextTypes
 
+from bot import callbacks
 from bot.checkins import checkin_history
 from bot.parsing import zone
 from bot.services import Services, services
@@ -76,10 +77,9 @@ async def on_view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """One athlete's latest check-ins and trend, if they share and the coach is an admin."""
     query = update.callback_query
     svc, uid = services(context), update.effective_user.id
-    parts = (query.data or "").split("|")
-    valid = len(parts) == 3 and all(p.lstrip("-").isdigit() for p in parts[1:])
-    team_id, athlete = (int(parts[1]), int(parts[2])) if valid else (0, 0)
-    teams = await _coached_teams(context.bot, svc, uid, [team_id]) if valid else []
+    parsed = callbacks.parse_coach_view(query.data or "")
+    team_id, athlete = parsed or (0, 0)
+    teams = await _coached_teams(context.bot, svc, uid, [team_id]) if parsed else []
     profile = await svc.store.profile(athlete) if teams else None
     if not teams or str(athlete) not in teams[0]["members"] or not (profile or {}).get("consent"):
         await answer_query(query, "Not available: that athlete doesn't share with you.", alert=True)

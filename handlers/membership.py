@@ -22,7 +22,7 @@ from handlers.flow import start_flow
 from handlers.onboarding import AFTER_SETUP, THEN, require_profile
 
 JOIN, DECLINE, LEAVE = "jy", "jn", "lv"
-CODE_PATTERN = re.compile(r"^(\d{1,20})-([A-Za-z0-9_-]{16,43})$")
+CODE_PATTERN = re.compile(r"^(\d{1,16})-([A-Za-z0-9_-]{16,43})$")
 CHECKIN_PAYLOAD = "checkin"
 CODE_KEY = "_join"
 TOO_LATE = (
@@ -45,9 +45,10 @@ SHARES = (
 async def _team_for(svc: Services, payload: str) -> Team | None:
     """The active team whose join link this is (constant-time secret check), or None."""
     match = CODE_PATTERN.match(payload)
-    if match is None:
+    team_id = callbacks.chat_id(f"-{match.group(1)}") if match else None
+    if match is None or team_id is None:
         return None
-    team = await svc.store.teams.get(-int(match.group(1)))
+    team = await svc.store.teams.get(team_id)
     if team and "moved_to" in team:  # a link from before the group became a supergroup
         team = await svc.store.teams.get(team["moved_to"])
     if not team or not team.get("active"):

@@ -453,3 +453,18 @@ async def test_a_team_prompt_tapped_over_a_day_late_starts_no_stale_checkin(
     await ana.expect("over a day ago")
     assert await svc(bot).store.state(42, "draft") is None
     assert await svc(bot).store.checkins(42) == []
+
+
+async def test_repeated_and_absurd_sessions_are_refused(api: FakeBotAPI, bot) -> None:
+    """Repeated identical /session commands schedule one session; year 9999 is refused."""
+    group, coach = api.group(GROUP, "Harriers"), api.user(43, "Kim")
+    await set_up_team(api, coach, group)
+    for _ in range(4):  # the bot's group replies are paced at 20/min, as Telegram requires
+        await group.send(coach, "/session mon 18:00 90")
+    await group.expect("Scheduled: weekly mon 18:00, 90 min")
+    for _ in range(3):
+        await group.expect("already scheduled")
+    await group.send(coach, "/session 9999-12-31 23:30 600")
+    await group.expect("more than a year ahead")
+    team = await svc(bot).store.teams.get(GROUP)
+    assert len(team["sessions"]) == 1

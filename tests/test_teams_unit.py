@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sessions import latest, next_end, occurrences, parse_session
+from bot.sessions import MAX_SESSIONS, add_session, latest, next_end, occurrences, parse_session
 from bot.storage import TinyStore
 from rules.model import CheckIn
 from rules.team import MIN_FOR_DETAILS, session_checkin, summarise
@@ -37,6 +37,8 @@ def test_parse_weekly_and_one_off() -> None:
         (["mon", "18:00", "5"], "between 10 and 600"),
         (["mon", "18:00", "ninety"], "between 10 and 600"),
         (["2026-01-01", "18:00", "60"], "in the past"),
+        (["9999-12-31", "18:00", "60"], "more than a year ahead"),
+        (["2027-03-22", "18:00", "60"], "more than a year ahead"),
     ],
 )
 def test_parse_rejects_with_reason(args: list[str], reason: str) -> None:
@@ -85,6 +87,20 @@ def test_summary_bands_and_hides_details_for_few_check_ins() -> None:
     assert "red flags: 1 (coaches were alerted privately)" in text
 
 
+def test_sessions_are_deduplicated_and_capped() -> None:
+    sessions: dict = {}
+    first = parse_session(["mon", "18:00", "90"], TODAY) | {"id": "a"}
+    assert add_session(sessions, first) is None
+    same = parse_session(["Monday", "18:00", "90"], TODAY) | {"id": "b"}
+    assert "already scheduled" in add_session(sessions, same)
+    for n in range(MAX_SESSIONS - 1):
+        record = parse_session(["tue", f"{n:02d}:00", "60"], TODAY) | {"id": f"t{n}"}
+        assert add_session(sessions, record) is None
+    extra = parse_session(["sun", "09:00", "60"], TODAY) | {"id": "x"}
+    assert f"at most {MAX_SESSIONS}" in add_session(sessions, extra)
+    assert len(sessions) == MAX_SESSIONS
+
+
 def test_session_checkin_picks_latest_after_start() -> None:
     """Check-ins finishing before the session began don't count for it."""
     start = datetime(2026, 3, 20, 17, tzinfo=UTC)
@@ -114,3 +130,12 @@ async def test_leave_and_forget_remove_team_links(tmp_path: Path) -> None:
     assert [(await store.teams.get(t))["members"] for t in (-1, -2)] == [{}, {}]
     assert {t["id"] for t in store.teams.scan()} == {-1, -2}
     assert await store.profile(7) is None
+
+
+def test_a_malformed_stored_session_has_no_occurrences_and_stops_nothing() -> None:
+    """Stored before the one-year horizon (or by hand): year 9999 overflows UTC; it is skipped."""
+    broken = {"id": "x", "kind": "once", "date": "9999-12-31", "start": "23:30", "duration": 600}
+    la = ZoneInfo("America/Los_Angeles")
+    now = datetime(2026, 3, 20, tzinfo=UTC)
+    assert next_end(broken, la, now) is None
+    assert list(occurrences({"id": "y", "kind": "weekly"}, la, now, now)) == []
