@@ -104,7 +104,7 @@ async def test_webhook_rejects_requests_without_the_secret(api: FakeBotAPI, tmp_
             for secret in ({}, {SECRET_HEADER: "wrong"}):
                 sent = await http.post(url, json=update("/privacy"), headers=secret)
                 assert sent.status == 403, await sent.text()
-            good = {SECRET_HEADER: "s3cret-Value_1"}
+            good = {SECRET_HEADER: "s3cret-Value_1-long-enough"}
             sent = await http.post(url, json=update("/help"), headers=good)
             assert sent.status == 200, await sent.text()
             await user.expect("what I can do")
