@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from rules.baseline import BaselineFlag, Level
-from rules.facts import Facts, local_hhmm
-from rules.scales import EFFORT
+from rules.facts import PERSISTENT, Facts, local_hhmm
+from rules.scales import EFFORT, HEAVY
 
-LATE_NIGHT_WINDOW = timedelta(hours=5)  # after bedtime, "tonight" becomes "soon"
+LATE_NIGHT_WINDOW = timedelta(hours=10)  # after bedtime, "tonight" becomes "soon" ...
+NIGHT_ENDS = time(5, 0)  # ... until early morning
+EVENING_FROM = 17  # local hour from which "today" becomes "tomorrow" for training advice
+BREATHING_SOFT_UNTIL = timedelta(hours=3)
 SLEEP_WHY = "deep sleep is when your body repairs your legs"
 
 
@@ -55,7 +58,7 @@ class Rule:
     sources: tuple[str, ...]
     beyond_article: bool = False
     pinned: bool = False
-    note: Note | None = None
+    notes: tuple[Note, ...] = ()
     cite: Callable[[Facts], tuple[str, ...]] | None = None
 
     def cited(self, f: Facts) -> tuple[str, ...]:
@@ -73,57 +76,81 @@ def signs(f: Facts) -> str:
     return " and ".join(found)
 
 
-def span(duration: timedelta) -> str:
-    """How long heaviness has lasted, in days ('for 2+ days', 'for about 35 days')."""
-    days = duration / timedelta(days=1)
-    return "for 2+ days" if days < 3 else f"for about {round(days)} days"
+def days(duration: timedelta) -> str:
+    """How long something has lasted, in whole days: '2+ days', '35+ days'."""
+    return f"{duration // timedelta(days=1)}+ days"
+
+
+def clock(moment: time) -> str:
+    """A clock time as athletes say it ('midnight' rather than 00:00)."""
+    return "midnight" if moment == time(0) else f"{moment:%H:%M}"
+
+
+def _day(f: Facts) -> str:
+    """'today', or 'tomorrow' once it is evening where the athlete is."""
+    return "tomorrow" if f.now.astimezone(f.tz).hour >= EVENING_FROM else "today"
 
 
 def _red_flag(f: Facts) -> str:
-    """Observed heaviness beyond 48 h together with joint pain or twitching."""
+    """Observed heaviness beyond 48 h after one session, with joint pain or twitching."""
     return (
-        f"Skip hard training today: your legs have stayed heavy {span(f.heavy_for)}, with "
-        f"{signs(f)}. Recovery may be compromised, not just delayed."
+        f"Skip hard training {_day(f)}: your legs have stayed heavy for "
+        f"{days(f.episode_for)}, with {signs(f)}. Recovery may be compromised, not just delayed."
     )
 
 
 def _persistent(f: Facts) -> str:
-    """Observed heaviness beyond 48 h without red signs."""
-    return (
-        f"Keep training easy today: your legs have stayed heavy {span(f.heavy_for)}. "
-        "Check in again if joint pain or sharp twitching starts."
-    )
+    """Heavy at every check-in for 48 h or more (without the red flag)."""
+    how = "stayed heavy" if f.episode_for >= PERSISTENT else "felt heavy at every check-in"
+    watch = "" if f.red_signs else " Check in if joint pain or sharp twitching starts or returns."
+    return f"Keep training easy {_day(f)}: your legs have {how} for {days(f.heavy_for)}.{watch}"
+
+
+def _see_someone_now(f: Facts) -> str:
+    """The referral once heaviness has lasted longer than recovery from overreaching."""
+    what = f"Heavy legs for {days(f.heavy_for)}" if f.red_flag else "That"
+    return f"{what} is more than normal recovery: see a sports doctor or physio."
 
 
 def _see_someone(f: Facts) -> str:
-    """The referral that goes with persistence: sooner when it has lasted weeks."""
-    if f.long_persistent:
-        return "Heaviness this long is more than normal recovery: see a sports doctor or physio."
-    return "See a physio or sports doctor if it's severe or doesn't ease in a few days."
+    """The referral for pain or twitching: now if it has lasted, else if it does not ease."""
+    if f.signs_for >= PERSISTENT:
+        return f"It has lasted {days(f.signs_for)}: see a physio or sports doctor."
+    return "See a physio or sports doctor if it's severe or lasts a few days."
 
 
 def _pain_watch(f: Facts) -> str:
-    """Red signs before any observed persistence; promises only the follow-up really planned."""
+    """Red signs without the red flag; promises only the follow-up really planned."""
     if f.followup_at is not None:
         when = f.followup_at.astimezone(f.tz)
-        later = f"I'll ask how it is on {when:%a} at {when:%H:%M}."
+        it = "they are" if f.checkin.joint_pain and f.checkin.muscle_twitching else "it is"
+        later = f" I'll ask how {it} on {when:%a} at {when:%H:%M}."
     else:
-        later = "Check in again if it lasts."
-    return f"Go easy on hard training while you have {signs(f)}. {later}"
+        later = ""
+    return f"Go easy on hard training while you have {signs(f)}.{later} {_see_someone(f)}"
 
 
 def _breathing_check(f: Facts) -> str:
-    """Breathing still up long after the session (or at rest): a doctor's check if it stays."""
+    """Breathing still up after the hour when it usually settles (or at rest)."""
     since = f.since_finish
     if since is None:
-        when = ""
-    elif since < timedelta(hours=2):
-        when = f" {since // timedelta(minutes=1)} min after training"
-    else:
-        when = f" {since // timedelta(hours=1)} h after training"
+        return (
+            "Still breathless at rest? If it stays up, or comes with chest pain or dizziness, "
+            "see a doctor today."
+        )
+    ago = (
+        f"{since // timedelta(minutes=1)} min"
+        if since < timedelta(minutes=90)
+        else f"about {round(since / timedelta(hours=1))} h"
+    )
+    if since <= BREATHING_SOFT_UNTIL:
+        return (
+            f"Breathing still up {ago} after training: rest; if it doesn't settle, or comes with "
+            "chest pain or dizziness, see a doctor."
+        )
     return (
-        f"Breathing still up{when}: rest now. If it stays up at rest, or comes with chest pain "
-        "or dizziness, see a doctor."
+        f"Still breathless {ago} after training? If you're resting and it stays up, or comes "
+        "with chest pain or dizziness, see a doctor today."
     )
 
 
@@ -139,8 +166,8 @@ def _refuel(f: Facts) -> str:
 
 
 def _refuel_late(_: Facts) -> str:
-    """The window has passed: a normal meal still helps (research, beyond the article)."""
-    return "Your refuel window has passed; a regular meal with carbs and protein still helps."
+    """The window has passed: a meal still helps (research, beyond the article)."""
+    return "Have a meal with carbs and protein soon: it still helps after the 60-minute window."
 
 
 def _sleep(f: Facts) -> str:
@@ -148,22 +175,31 @@ def _sleep(f: Facts) -> str:
     if f.bedtime is None:
         return f"Make sleep a priority tonight: {SLEEP_WHY}."
     if _past_bedtime(f):
-        return f"It's past your usual {f.bedtime:%H:%M} bedtime, so head to bed soon: {SLEEP_WHY}."
-    return f"Be in bed by {f.bedtime:%H:%M} tonight: {SLEEP_WHY}."
+        return f"Past your usual {clock(f.bedtime)} bedtime: head to bed soon, {SLEEP_WHY}."
+    return f"Be in bed by {clock(f.bedtime)} tonight: {SLEEP_WHY}."
 
 
 def _past_bedtime(f: Facts) -> bool:
-    """True in the few hours after the athlete's usual bedtime (local time)."""
+    """True from the athlete's usual bedtime until early morning (local time)."""
     local = f.now.astimezone(f.tz)
     bed = local.replace(hour=f.bedtime.hour, minute=f.bedtime.minute, second=0, microsecond=0)
     since = (local - bed) % timedelta(days=1)
-    return since < LATE_NIGHT_WINDOW
+    night = datetime.combine(local.date(), NIGHT_ENDS) - datetime.combine(local.date(), f.bedtime)
+    return since < min(night % timedelta(days=1), LATE_NIGHT_WINDOW)
+
+
+def hours(value: float) -> str:
+    """Hours slept as athletes say them: '7.5 h', '6 h 20 min'."""
+    minutes = round(value * 60)
+    if minutes % 30 == 0:
+        return f"{minutes / 60:g} h"
+    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def _short_sleep(f: Facts) -> str:
     """Last night's sleep was under the adult consensus minimum."""
     return (
-        f"You slept {f.checkin.sleep_hours:g} h last night; adults need 7 or more, so an "
+        f"You slept {hours(f.checkin.sleep_hours)} last night; adults need 7 h or more, so an "
         "earlier night would help."
     )
 
@@ -242,7 +278,7 @@ def _direction(flag: BaselineFlag) -> str:
 
 
 REFERRAL = Note(lambda f: True, _see_someone, "injury_care")
-LONG_REFERRAL = Note(lambda f: f.long_persistent, _see_someone, "overtraining")
+LONG_REFERRAL = Note(lambda f: f.long_persistent, _see_someone_now, "overtraining")
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -253,16 +289,16 @@ RULES: tuple[Rule, ...] = (
         _red_flag,
         ("persistent",),
         pinned=True,
-        note=REFERRAL,
+        notes=(LONG_REFERRAL, REFERRAL),
     ),
     Rule(
         "persistent_48h",
         90,
         Role.CAUTION,
-        lambda f: f.persistent and not f.red_signs,
+        lambda f: f.persistent and not f.red_flag,
         _persistent,
         ("persistent", "signal", "whole_system"),
-        note=LONG_REFERRAL,
+        notes=(LONG_REFERRAL,),
     ),
     Rule(
         "breathing_check",
@@ -279,8 +315,8 @@ RULES: tuple[Rule, ...] = (
         Role.CAUTION,
         lambda f: f.red_signs and not f.red_flag,
         _pain_watch,
-        ("persistent",),
-        note=REFERRAL,
+        ("injury_care",),
+        beyond_article=True,
     ),
     Rule(
         "refuel_window",
@@ -302,7 +338,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "load_spike",
-        65,
+        58,
         Role.ADVICE,
         lambda f: f.load is not None and f.load.spike and f.legs_some,
         _load_spike,
@@ -323,7 +359,7 @@ RULES: tuple[Rule, ...] = (
         "heavy_after_hard_work",
         50,
         Role.EXPLAIN,
-        lambda f: f.legs_some and (f.sustained or f.intense),
+        lambda f: f.legs_some and f.fresh and (f.sustained or f.intense),
         _physical,
         ("glycogen", "lactate", "lactate_brake", "safety"),
         cite=_physical_sources,
@@ -332,7 +368,7 @@ RULES: tuple[Rule, ...] = (
         "heavy_after_easy_work",
         48,
         Role.EXPLAIN,
-        lambda f: f.legs_heavy and f.effort_known_light and not f.sustained,
+        lambda f: f.legs_in(HEAVY) and f.fresh and f.effort_known_light and not f.sustained,
         _perceived,
         ("negotiation", "perception"),
     ),
@@ -340,7 +376,7 @@ RULES: tuple[Rule, ...] = (
         "central_fatigue",
         45,
         Role.EXPLAIN,
-        lambda f: f.low_motivation and f.sustained,
+        lambda f: f.low_motivation and f.fresh and f.sustained,
         _central,
         ("central", "disconnect"),
     ),

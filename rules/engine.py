@@ -14,8 +14,13 @@ from rules.model import CheckIn
 
 MAX_POINTS = 4
 MAX_REPLY_CHARS = 600
-BEYOND_MARK = " (beyond the article)"
+BEYOND_MARK = "†"
+BEYOND_NOTE = "† Beyond the article, see Why?"
 DISCLAIMER = "General guidance, not a diagnosis."
+# When the reply is too long, points go in this order (lowest first); cautions and the open
+# refuel window never do.
+DROP_ORDER = {Role.EXPLAIN: 0, Role.ADVICE: 1, Role.ACTION: 2}
+NEVER_DROPPED = frozenset({"refuel_window"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +79,14 @@ class Advice:
         return any(item.role is Role.CAUTION for item in self.items)
 
     def render(self) -> str:
-        """The phone-sized reply: the action first, then short bullets, then the disclaimer."""
+        """The phone-sized reply: the action first, then short bullets, then the footnotes."""
         first, *rest = self.items
         lines = [first.text, *(f"• {item.text}" for item in rest)]
-        if self.caution:
-            lines.append(DISCLAIMER)
+        notes = ([DISCLAIMER] if self.caution else []) + (
+            [BEYOND_NOTE] if any(item.beyond for item in self.items) else []
+        )
+        if notes:
+            lines.append(" ".join(notes))
         return "\n".join(lines)
 
     def to_doc(self) -> list[dict[str, Any]]:
@@ -101,7 +109,18 @@ def advise(
     if any(rule.role is Role.CAUTION for rule in fired):
         fired = [rule for rule in fired if rule.role is not Role.EXPLAIN]
     chosen = sorted(_cap(fired), key=lambda rule: -rule.priority)
-    return Advice(items=tuple(_item(rule, facts) for rule in chosen), red_flag=facts.red_flag)
+    items = [_item(rule, facts) for rule in chosen]
+    advice = Advice(items=tuple(items), red_flag=facts.red_flag)
+    while len(advice.render()) > MAX_REPLY_CHARS and (spare := _spare(advice.items)):
+        advice = Advice(tuple(i for i in advice.items if i is not spare), facts.red_flag)
+    return advice
+
+
+def _spare(items: Sequence[AdviceItem]) -> AdviceItem | None:
+    """The point to leave out of a reply that is too long: explanations, then hints, then the
+    late-refuel and sleep points; never a caution or the open refuel window."""
+    spare = [i for i in items if i.role in DROP_ORDER and i.rule_id not in NEVER_DROPPED]
+    return min(spare, key=lambda i: (DROP_ORDER[i.role], -items.index(i)), default=None)
 
 
 def _cap(fired: list[Rule]) -> list[Rule]:
@@ -117,12 +136,13 @@ def _item(rule: Rule, facts: Facts) -> AdviceItem:
     text = marked(rule.message(facts)) if rule.beyond_article else rule.message(facts)
     beyond = cited if rule.beyond_article else ()
     sources = () if rule.beyond_article else cited
-    if rule.note is not None and rule.note.condition(facts):
-        text += " " + marked(rule.note.message(facts))
-        beyond = (*beyond, rule.note.source)
+    note = next((n for n in rule.notes if n.condition(facts)), None)
+    if note is not None:
+        text += " " + marked(note.message(facts))
+        beyond = (*beyond, note.source)
     return AdviceItem(rule.id, text, rule.role, sources, beyond)
 
 
 def marked(sentence: str) -> str:
-    """A sentence flagged as going beyond the article, the mark before its full stop."""
-    return f"{sentence.removesuffix('.')}{BEYOND_MARK}."
+    """A sentence flagged as going beyond the article (its sources are under Why?)."""
+    return f"{sentence}{BEYOND_MARK}"

@@ -11,15 +11,20 @@ scale or above) form one run when each is linked to the one before it:
 Walking back from the current answer, an unanswered one (None) is skipped, and the run ends at
 the first light answer or the first missing link. A run starts at its earliest answer, or at
 that answer's session end when the check-in came within LINK_MAX_GAP of finishing (the heavy legs
-the article describes start as the session ends). Heaviness has persisted for the time from the
-run's start to the current answer; "persistent" means at least 48 hours of it. A single answer,
-however late after its session, never persists on its own.
+the article describes start as the session ends). A single answer, however late after its
+session, never persists on its own.
+
+Two spans come out of this. `heavy_for` follows every link: heavy at each check-in, day after day
+(each perhaps right after a new session): a reason to train easy. `episode_for` follows only links
+into a follow-up, where no new session came between: one session's heaviness that outlasted it,
+the article's "persistent heaviness beyond 48 hours", and the only basis of the red flag. Joint
+pain or twitching is followed the same way (`signs_for`), from the answers that reported it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
@@ -43,6 +48,7 @@ BREATHING_SETTLES_WITHIN = timedelta(minutes=60)
 # "Sustained effort" (glycogen): at least an hour at a hard effort, or 90 minutes at a moderate
 # one. "High-intensity efforts" (lactate): very hard, or hard in a session built on intensity.
 SUSTAINED = ((60, HARD), (90, "moderate"))
+TRIVIAL_MINUTES = 30  # an easy session shorter than this, legs fresh, needs no refuel nudge
 INTENSE_SESSION_TYPES = frozenset({SessionType.INTERVALS, SessionType.STRENGTH})
 
 
@@ -63,6 +69,8 @@ class Facts:
     sustained: bool
     intense: bool
     heavy_for: timedelta
+    episode_for: timedelta
+    signs_for: timedelta
     persistent: bool
     long_persistent: bool
     red_signs: bool
@@ -85,6 +93,15 @@ class Facts:
             return 0
         seconds = (self.refuel_deadline - self.now).total_seconds()
         return max(0, math.ceil(seconds / 60))
+
+    def legs_in(self, band: str) -> bool:
+        """The current leg heaviness lies in the band called `band`."""
+        return LEG_HEAVINESS.within(self.checkin.leg_heaviness, band)
+
+    @property
+    def fresh(self) -> bool:
+        """The session ended recently enough for its effort to explain how the legs feel."""
+        return self.since_finish is not None and self.since_finish <= LINK_MAX_GAP
 
     @property
     def effort_known_light(self) -> bool:
@@ -153,18 +170,53 @@ def heavy_since(answer: CheckIn) -> datetime:
     return finished if soon and answer.kind is Kind.CHECKIN else answer.created_at
 
 
-def run_start(checkin: CheckIn, earlier: tuple[CheckIn, ...]) -> datetime | None:
-    """Start of the observed run of heavy answers ending with this one; None if not heavy."""
-    if not LEG_HEAVINESS.at_least(checkin.leg_heaviness, HEAVY):
+def is_heavy(answer: CheckIn) -> bool | None:
+    """Heavy legs (None: not answered)."""
+    if answer.leg_heaviness is None:
         return None
-    start, link = heavy_since(checkin), checkin
+    return LEG_HEAVINESS.at_least(answer.leg_heaviness, HEAVY)
+
+
+def has_signs(answer: CheckIn) -> bool | None:
+    """Joint pain or sharp twitching reported (None: not asked)."""
+    if answer.joint_pain is None and answer.muscle_twitching is None:
+        return None
+    return answer.red_signs
+
+
+def run_start(
+    checkin: CheckIn,
+    earlier: tuple[CheckIn, ...],
+    holds: Callable[[CheckIn], bool | None] = is_heavy,
+    since: Callable[[CheckIn], datetime] = heavy_since,
+    *,
+    episode: bool = False,
+) -> datetime | None:
+    """Start of the observed run of answers for which `holds` ending with this one (None if it
+    does not hold now); with `episode`, only through links into a follow-up (no new session)."""
+    if not holds(checkin):
+        return None
+    start, link = since(checkin), checkin
     for answer in reversed(earlier):
-        if answer.leg_heaviness is None:
+        state = holds(answer)
+        if state is None:
             continue
-        if not linked(answer, link) or not LEG_HEAVINESS.at_least(answer.leg_heaviness, HEAVY):
+        if not state or not linked(answer, link) or (episode and link.kind is not Kind.FOLLOWUP):
             break
-        start, link = min(start, heavy_since(answer)), answer
+        start, link = min(start, since(answer)), answer
     return start
+
+
+def _span(checkin: CheckIn, start: datetime | None) -> timedelta:
+    """From a run's start to this answer (0 without a run)."""
+    return timedelta(0) if start is None else max(timedelta(0), checkin.created_at - start)
+
+
+def trivial(checkin: CheckIn) -> bool:
+    """A short easy session after which the legs are fresh: nothing to refuel for."""
+    short = checkin.duration_min is None or checkin.duration_min < TRIVIAL_MINUTES
+    light = not LEG_HEAVINESS.at_least(checkin.leg_heaviness, SOME_HEAVINESS)
+    return EFFORT.within(checkin.rpe, "easy") and short and light
 
 
 def sustained(checkin: CheckIn) -> bool:
@@ -196,9 +248,10 @@ def build_facts(
         raise ValueError("now must be timezone-aware")
     earlier = relevant_history(checkin, history)
     start = run_start(checkin, earlier)
-    heavy_for = timedelta(0) if start is None else max(timedelta(0), checkin.created_at - start)
-    persistent = heavy_for >= PERSISTENT
-    finished = checkin.finished_at
+    heavy_for = _span(checkin, start)
+    episode_for = _span(checkin, run_start(checkin, earlier, episode=True))
+    signs_for = _span(checkin, run_start(checkin, earlier, has_signs, lambda a: a.created_at))
+    finished = checkin.finished_at and min(checkin.finished_at, checkin.created_at)  # clock skew
     day = checkin.observed_at.astimezone(tz).date()
     return Facts(
         checkin=checkin,
@@ -208,16 +261,18 @@ def build_facts(
         bedtime=bedtime,
         followup_at=followup_at,
         refuel_deadline=None if finished is None else finished + REFUEL_WINDOW,
-        since_finish=None if finished is None else max(timedelta(0), checkin.created_at - finished),
+        since_finish=None if finished is None else checkin.created_at - finished,
         legs_some=LEG_HEAVINESS.at_least(checkin.leg_heaviness, SOME_HEAVINESS),
         legs_heavy=start is not None,
         sustained=sustained(checkin),
         intense=intense(checkin),
         heavy_for=heavy_for,
-        persistent=persistent,
+        episode_for=episode_for,
+        signs_for=signs_for,
+        persistent=heavy_for >= PERSISTENT,
         long_persistent=heavy_for >= LONG_PERSISTENT,
         red_signs=checkin.red_signs,
-        red_flag=persistent and checkin.red_signs,
+        red_flag=episode_for >= PERSISTENT and checkin.red_signs,
         refuel_pending=_refuel_pending(checkin, now),
         low_motivation=MOTIVATION.within(checkin.motivation, LOW),
         short_sleep=checkin.sleep_hours is not None and checkin.sleep_hours < SHORT_SLEEP_HOURS,
@@ -227,9 +282,10 @@ def build_facts(
 
 
 def _refuel_pending(checkin: CheckIn, now: datetime) -> bool:
-    """Refuel advice applies: a full check-in, finish known, not refuelled, not hours old."""
+    """Refuel advice applies: a real session's check-in, finish known, not refuelled, fresh."""
     return (
         checkin.kind is Kind.CHECKIN
+        and not trivial(checkin)
         and checkin.finished_at is not None
         and checkin.refuelled_at is None
         and now - checkin.finished_at <= REFUEL_STALE_AFTER

@@ -12,6 +12,7 @@ from rules.facts import (
     REFUEL_WINDOW,
     local_hhmm,
     needs_followup,
+    trivial,
 )
 from rules.model import CheckIn, Kind
 
@@ -53,9 +54,11 @@ def plan_reminders(
 
 
 def _nutrition(checkin: CheckIn, tz: tzinfo) -> list[ReminderPlan]:
-    """The window-open nudge and the last call, unless already refuelled."""
+    """The window-open nudge and the last call, unless refuelled or the session was trivial."""
     finished = checkin.finished_at
     if checkin.kind is not Kind.CHECKIN or finished is None or checkin.refuelled_at is not None:
+        return []
+    if trivial(checkin):
         return []
     closes = local_hhmm(finished + REFUEL_WINDOW, tz)
     return [

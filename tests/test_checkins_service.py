@@ -84,7 +84,7 @@ async def test_every_promise_in_a_reply_matches_a_planned_reminder(store: Store)
     off = {**PROFILE, "reminders_off": ["followup"]}
     text = await record(store, checkin("c1", MORNING, 7, joint_pain=True), off)
     assert "I'll ask" not in text
-    assert "Check in again if it lasts" in text
+    assert "See a physio or sports doctor if it's severe or lasts a few days" in text
     assert await pending(store, "followup") == []
     text = await record(store, checkin("c2", MORNING + timedelta(hours=1), 7, joint_pain=True))
     [follow] = await pending(store, "followup")

@@ -68,8 +68,7 @@ def test_rule_sources_resolve(rule):
     assert rule.sources
     assert all(key in table for key in rule.sources)
     assert all(quote_for(key) for key in rule.sources)
-    if rule.note is not None:
-        assert rule.note.source in EXTERNAL_SOURCES
+    assert all(note.source in EXTERNAL_SOURCES for note in rule.notes)
 
 
 def test_rule_ids_and_priorities_are_unique():

@@ -40,7 +40,6 @@ CONFLICTS = {
     frozenset({"refuel_window", "refuel_late"}),
     frozenset({"red_flag_48h", "persistent_48h"}),
     frozenset({"red_flag_48h", "pain_watch"}),
-    frozenset({"persistent_48h", "pain_watch"}),
 }
 
 
@@ -139,7 +138,7 @@ SITUATIONS = [
         ci(minutes_ago=61, leg_heaviness=4),
         {"refuel_late"},
         {"refuel_window"},
-        ("has passed", BEYOND_MARK),
+        ("Have a meal with carbs and protein soon", BEYOND_MARK),
         id="window-passed",
     ),
     pytest.param(
@@ -153,7 +152,7 @@ SITUATIONS = [
         ci(leg_heaviness=4, sleep_hours=5.5),
         {"short_sleep", "deep_sleep"},
         set(),
-        ("You slept 5.5 h", "7 or more"),
+        ("You slept 5.5 h", "7 h or more"),
         id="short-sleeper",
     ),
     pytest.param(
@@ -167,7 +166,7 @@ SITUATIONS = [
         ci(leg_heaviness=7, joint_pain=True, **HARD_INTERVALS),
         {"pain_watch"},
         {"red_flag_48h", "persistent_48h", "heavy_after_hard_work"},
-        ("joint pain", "Check in again if it lasts", DISCLAIMER),
+        ("joint pain", "lasts a few days", DISCLAIMER),
         id="fresh-joint-pain-no-reassurance",
     ),
     pytest.param(
@@ -192,17 +191,24 @@ SITUATIONS = [
         id="breathing-up-an-hour-after",
     ),
     pytest.param(
+        ci(minutes_ago=119, leg_heaviness=3, breathing_elevated=True),
+        {"breathing_check"},
+        set(),
+        ("about 2 h after training: rest; if it doesn't settle",),
+        id="breathing-up-an-hour-after",
+    ),
+    pytest.param(
         ci(minutes_ago=20 * 60, leg_heaviness=3, breathing_elevated=True),
         {"breathing_check"},
         {"breathing_settling"},
-        ("20 h after training", "stays up at rest"),
+        ("Still breathless about 20 h after training?", "see a doctor today"),
         id="breathing-up-20-hours-after",
     ),
     pytest.param(
         ci(minutes_ago=None, leg_heaviness=3, breathing_elevated=True),
         {"breathing_check"},
         {"breathing_settling"},
-        ("Breathing still up: rest now",),
+        ("Still breathless at rest?",),
         id="breathing-up-at-rest-unknown-session",
     ),
     pytest.param(
@@ -420,17 +426,17 @@ def test_red_flag_comes_first_with_action_referral_and_disclaimer():
     current = followup(NOW, 8, of="c1", joint_pain=True, muscle_twitching=True)
     advice = advise(current, [first], NOW)
     lines = advice.render().splitlines()
-    assert lines[0].startswith("Skip hard training today")
+    assert lines[0].startswith("Skip hard training tomorrow")  # it is 18:00
     assert "joint pain and sharp muscle twitching" in lines[0]
     assert "compromised, not just delayed" in lines[0]
-    assert f"doesn't ease in a few days{BEYOND_MARK}." in lines[0]
-    assert lines[-1] == DISCLAIMER
+    assert f"if it's severe or lasts a few days.{BEYOND_MARK}" in lines[0]
+    assert lines[-1].startswith(DISCLAIMER)
     assert EXTERNAL_SOURCES["injury_care"] in advice.items[0].explain(1, len(advice.items))
 
 
 @pytest.mark.parametrize(
     ("days", "phrase", "referral"),
-    [(3, "for about 3 days", False), (13, "for about 13 days", False), (35, "about 35 days", True)],
+    [(3, "for 3+ days", False), (13, "for 13+ days", False), (35, "for 35+ days", True)],
 )
 def test_long_persistence_is_said_in_days_and_escalates(days, phrase, referral):
     history = [heavy_at(24 * k, f"c{k}") for k in range(1, days + 1)]
@@ -464,12 +470,22 @@ def test_no_reassurance_beside_a_caution(case):
     assert "rebalancing" not in advice.render()
 
 
-def test_breathing_soon_after_but_red_flag_is_not_explained_away():
+def test_breathing_soon_after_but_beside_persistence_is_not_explained_away():
     history = [heavy_at(24 * k, f"c{k}") for k in (1, 2)]
     current = heavy_at(0, "c0", joint_pain=True, breathing_elevated=True)
     advice = advise(current, history, NOW)
-    assert advice.red_flag
+    assert {"persistent_48h", "pain_watch"} <= set(ids(advice))
     assert "rebalancing" not in advice.render()
+
+
+def test_heavy_after_every_daily_session_is_a_caution_but_never_a_red_flag():
+    """Each answer right after a new session: heaviness that did not outlast one session."""
+    history = [heavy_at(24 * k, f"c{k}", rpe=8) for k in (1, 2)]
+    advice = advise(heavy_at(0, "c0", rpe=8, muscle_twitching=True), history, NOW)
+    assert not advice.red_flag
+    assert "felt heavy at every check-in for 2+ days" in advice.render()
+    later = followup(NOW + timedelta(hours=48), 7, of="c0", muscle_twitching=True)
+    assert advise(later, [*history, heavy_at(0, "c0")], later.created_at).red_flag
 
 
 # -- the first line, the refuel window, sleep ------------------------------------------------
@@ -483,8 +499,8 @@ def test_breathing_soon_after_but_red_flag_is_not_explained_away():
         (30, "(30 min left)", "refuel_window"),
         (59.5, "(1 min left)", "refuel_window"),
         (60, "now: your 60-minute window closes at 18:00", "refuel_window"),
-        (61, "has passed", "refuel_late"),
-        (300, "has passed", "refuel_late"),
+        (61, "still helps after the 60-minute window", "refuel_late"),
+        (300, "Have a meal with carbs and protein soon", "refuel_late"),
     ],
 )
 def test_refuel_window_boundaries(minutes_ago, phrase, rule):
@@ -516,10 +532,13 @@ def test_refuel_deadline_in_local_time(finished, zone, local_deadline):
     ("zone_name", "bedtime", "phrase"),
     [
         ("UTC", time(22, 30), "Be in bed by 22:30 tonight"),  # 18:00 local, bedtime ahead
-        ("UTC", time(17, 30), "past your usual 17:30 bedtime"),  # 30 min after bedtime
-        ("Asia/Tokyo", time(22, 30), "past your usual 22:30 bedtime"),  # 03:00 local
-        ("Asia/Kolkata", time(22, 30), "past your usual 22:30 bedtime"),  # 23:30 local
-        ("UTC", time(12, 0), "Be in bed by 12:00 tonight"),  # six hours after: a new day
+        ("UTC", time(17, 30), "Past your usual 17:30 bedtime"),  # 30 min after bedtime
+        ("Asia/Tokyo", time(22, 30), "Past your usual 22:30 bedtime"),  # 03:00 local
+        ("Asia/Kolkata", time(22, 30), "Past your usual 22:30 bedtime"),  # 23:30 local
+        ("Asia/Tokyo", time(2, 30), "Past your usual 02:30 bedtime"),  # 03:00 local
+        ("Asia/Tokyo", time(21, 30), "Past your usual 21:30 bedtime"),  # 5.5 h later, before 5
+        ("Asia/Kolkata", time(0, 0), "Be in bed by midnight tonight"),  # 23:30 local
+        ("Europe/London", time(0, 0), "Be in bed by midnight tonight"),  # 19:00 local
         ("UTC", None, "Make sleep a priority tonight"),
     ],
 )
@@ -554,7 +573,7 @@ def test_pain_point_promises_the_planned_followup_time():
     assert "48 hours" not in advice.render()
     quiet = advise(checkin, [], NOW, tz=ZoneInfo("Europe/Berlin"), followup_at=None)
     assert "I'll ask" not in quiet.render()
-    assert "Check in again if it lasts" in quiet.render()
+    assert "lasts a few days" in quiet.render()
 
 
 # -- Why? ------------------------------------------------------------------------------------
@@ -598,29 +617,33 @@ ANSWER = st.fixed_dictionaries(
         "sleep_hours": st.none() | st.floats(0, 16, allow_nan=False),
     }
 )
-PAST = st.lists(
-    st.tuples(
-        st.floats(0.5, 24 * 40, allow_nan=False),  # hours before NOW
-        st.none() | st.integers(0, 10),
-        st.booleans(),  # a follow-up of the answer before it
-    ),
-    max_size=12,
+ANSWERED = st.tuples(
+    st.floats(0.5, 24 * 40, allow_nan=False),  # hours before NOW
+    st.none() | st.integers(0, 10),
+    st.booleans(),  # a follow-up of the answer before it
+    st.booleans(),  # joint pain
 )
+STREAK = st.tuples(st.integers(1, 40), st.floats(20, 36), st.integers(5, 10), st.booleans()).map(
+    lambda t: [(t[1] * (k + 1), t[2], False, t[3]) for k in range(t[0])]
+)  # heavy at every check-in, about daily, for up to 40 days
+PAST = st.lists(ANSWERED, max_size=12) | STREAK
 
 
-def observed_run_hours(current: CheckIn, past: list[CheckIn]) -> float:
-    """An independent oracle: the longest span of linked heavy answers ending now, in hours."""
+def observed_episode_hours(current: CheckIn, past: list[CheckIn]) -> float:
+    """An independent oracle: how long one session's heaviness was observed to last, in hours:
+    heavy answers linked back from now, each later one a follow-up (no new session between)."""
     answers = sorted((a for a in past if a.leg_heaviness is not None), key=lambda a: a.created_at)
     run = [current]
     for answer in reversed(answers):
-        if answer.leg_heaviness < 5 or not linked(answer, run[-1]):
+        later = run[-1]
+        if answer.leg_heaviness < 5 or not linked(answer, later) or later.kind != Kind.FOLLOWUP:
             break
         run.append(answer)
     start = min(heavy_since(a) for a in run)
     return (current.created_at - start).total_seconds() / 3600
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(
     answers=ANSWER,
     minutes_ago=st.none() | st.floats(-10, 3000, allow_nan=False),
@@ -632,10 +655,12 @@ def observed_run_hours(current: CheckIn, past: list[CheckIn]) -> float:
 def test_properties_of_every_reply(answers, minutes_ago, past, zone, bedtime, kind):
     tz = ZoneInfo(zone)
     history, previous = [], None
-    for n, (hours, level, is_followup) in enumerate(sorted(past, key=lambda p: -p[0])):
+    for n, (hours, level, is_followup, pain) in enumerate(sorted(past, key=lambda p: -p[0])):
         at = NOW - timedelta(hours=hours)
         extra = {"followup_of": previous.id} if is_followup and previous else {}
-        history.append(CheckIn(created_at=at, leg_heaviness=level, id=f"p{n}", extra=extra))
+        history.append(
+            CheckIn(created_at=at, leg_heaviness=level, id=f"p{n}", extra=extra, joint_pain=pain)
+        )
         previous = history[-1]
     if kind is Kind.FOLLOWUP:
         current = followup(NOW, answers["leg_heaviness"], of=previous.id if previous else "")
@@ -652,19 +677,20 @@ def test_properties_of_every_reply(answers, minutes_ago, past, zone, bedtime, ki
 
     assert len(reply) <= MAX_REPLY_CHARS
     assert 1 <= len(advice.items) <= MAX_POINTS
-    assert "deep_sleep" in chosen
+    assert "deep_sleep" in chosen or advice.caution  # only a long caution crowds it out
     assert advice.items[0].role is not Role.EXPLAIN  # the first line is an action
     assert not any(pair <= chosen for pair in CONFLICTS)
     if advice.caution:
         assert all(item.role is not Role.EXPLAIN for item in advice.items)
-        assert reply.endswith(DISCLAIMER)
+        assert reply.splitlines()[-1].startswith(DISCLAIMER)
     for item in advice.items:
         assert item.sources or item.beyond
         assert all(key in SENTENCES for key in item.sources)
         assert all(key in EXTERNAL_SOURCES for key in item.beyond)
         assert (BEYOND_MARK in item.text) is bool(item.beyond)
     # A red flag only with observed persistence plus joint pain or twitching, first.
-    observed = observed_run_hours(current, history) if (current.leg_heaviness or 0) >= 5 else 0
+    heavy_now = (current.leg_heaviness or 0) >= 5
+    observed = observed_episode_hours(current, history) if heavy_now else 0
     assert advice.red_flag == (observed >= 48 and current.red_signs)
     if advice.red_flag:
         assert ids(advice)[0] == "red_flag_48h"

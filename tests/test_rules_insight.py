@@ -99,7 +99,7 @@ def test_load_spike_rule_fires_only_with_heavy_legs_and_is_marked_beyond():
     advice = advise(now_heavy, steady + hard, now_heavy.created_at + timedelta(hours=3))
     [item] = [i for i in advice.items if i.rule_id == "load_spike"]
     assert item.beyond == ("acwr",)
-    assert "(beyond the article)" in item.text
+    assert item.text.endswith("†")
     assert "Gabbett" in item.explain(1, 1)
     assert "Impellizzeri" in item.explain(1, 1)
     assert "make tomorrow easy or a rest day" in item.text
