@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.trial  # whole-process trials: `pytest -m "trial and not slow"`
+
 ROOT = Path(__file__).resolve().parent.parent
 MEASURES = ("e2e updates/s", "store 1 check-in", "restore", "lateness p99", "broadcast", "RSS per")
 # The workers measure needs a PostgreSQL server; without one it says so and prints no rows.

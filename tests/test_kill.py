@@ -29,6 +29,8 @@ from tests.simulation import (
     run_athlete,
 )
 
+pytestmark = pytest.mark.trial  # whole-process trials: `pytest -m "trial and not slow"`
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS: Counter[str] = Counter()
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from bench.seed import seed_store
 from bot.clock import Clock
@@ -24,6 +25,8 @@ from tests.pgcluster import TempCluster
 from tests.test_e2e_checkin import ANSWERS, answer_all
 from tests.test_e2e_coach import seed_team
 from tests.workers import Workers
+
+pytestmark = pytest.mark.trial  # whole-process trials: `pytest -m "trial and not slow"`
 
 ATHLETES = 2000
 FIRST_UID = 8_000_000
