@@ -50,6 +50,11 @@ FIELDS: dict[str, str] = {
     "checkins[].fatigue|sleep_quality|soreness|stress|mood": (
         "morning readiness items, 1 (worst) – 5 (best), McLean et al. 2010"
     ),
+    "teams[]": (
+        "each team that mentions you: team_id and title, and what it holds about you: members "
+        "(you joined and share), invited (a coach invited you), coaches (you coach it), alerts "
+        "(red-flag alerts about you, or to you as a coach)"
+    ),
     "reminders[].id": "reminder id",
     "reminders[].user_id": "your Telegram user id (whom to send it to)",
     "reminders[].checkin_id": "the check-in it belongs to (null for the morning check-in)",

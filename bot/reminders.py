@@ -272,7 +272,7 @@ class Reminders:
             await self._retry(user_id, reminder_id, outcome.retry_at)
         elif outcome.status == "blocked":
             log.info("athlete %s blocked the bot; stopping their reminders", user_id)
-            await self.store.update_profile(user_id, {"active": False})
+            await self.store.update_profile(user_id, {"active": False}, create=False)
             await self._settle(user_id, None, "dropped", now, reason="blocked")
         elif outcome.status in ("rejected", "migrated"):  # private chats never migrate
             await self._settle(user_id, record, "dropped", now, reason=outcome.status)

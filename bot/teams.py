@@ -344,7 +344,7 @@ class TeamScheduler:
             links = dict(profile.get("teams", {}))
             if str(old_id) in links:
                 links[str(new_id)] = links.pop(str(old_id))
-                await self.store.update_profile(uid, {"teams": links})
+                await self.store.update_profile(uid, {"teams": links}, create=False)
         log.info("team %s moved to %s (the group became a supergroup)", old_id, new_id)
         await self.wake(new_id)
         return True

@@ -15,7 +15,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the JSON export and the CSV of check-ins as documents."""
     svc = services(context)
     uid = update.effective_user.id
-    tables = await svc.store.everything(uid)
+    tables = await svc.store.export_all(uid)
     if not any(tables.values()):
         await update.effective_chat.send_message("I don't store anything about you.")
         return

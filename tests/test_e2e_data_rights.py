@@ -13,10 +13,11 @@ import asyncpg
 from bot.clock import Clock
 from bot.export import FIELDS
 from bot.fakeapi import FakeBotAPI
-from tests.conftest import onboard, svc
+from tests.conftest import REPLY, onboard, svc
 from tests.test_e2e_checkin import answer_all
+from tests.test_e2e_coach import join, set_up_team
 from tests.test_e2e_insight import change_setting
-from tests.test_e2e_reminders import HEAVY, checked_in
+from tests.test_e2e_reminders import HEAVY, advance_to, checked_in
 
 UID = 987_654_321
 
@@ -123,3 +124,67 @@ async def test_forget_leaves_no_trace(
     texts = [e.text or "" for e in user.events]
     assert not any(t.startswith(("Refuel time", "Good morning", "Checking in")) for t in texts)
     assert await _traces(data_dir, database_url, str(UID)) == []
+
+
+async def test_forget_erases_every_team_mention_and_backup(
+    api: FakeBotAPI, bot, clock: Clock, data_dir: Path, database_url: str | None
+) -> None:
+    """A member with a sent red-flag alert (team A), an invitation (team B) and a coach's seat
+    (team C): /export shows all three, /forget leaves the id and the name nowhere."""
+    name = "Zanzibarova"
+    zed, kim, lee = api.user(UID, name), api.user(811, "Kim"), api.user(812, "Lee")
+    team_a, team_b, team_c = (api.group(-1005550 - n, f"Team {n}") for n in range(3))
+    await join(zed, await set_up_team(api, kim, team_a))
+    await set_up_team(api, lee, team_b)
+    await team_b.send(zed, "/join")
+    await team_b.expect("Tap to join")
+    await set_up_team(api, zed, team_c)
+    await zed.send("/checkin")
+    await answer_all(zed, ["Just now", "Intervals", "60 min", "8", "9", "2", "No", "Joint pain"])
+    await answer_all(zed, ["7 h"])
+    await zed.expect(REPLY)
+    await advance_to(clock, bot, UID, "followup")
+    await zed.expect("still heavy")
+    await zed.press("Answer (2 taps)")
+    await answer_all(zed, ["8", "Joint pain"])
+    await zed.expect("Skip hard training")
+    await kim.expect(f"Red flag for {name}")
+    exported = await svc(bot).store.export_all(UID)
+    roles = {
+        (t["team_id"], key)
+        for t in exported["teams"]
+        for key in t
+        if key not in ("team_id", "title")
+    }
+    assert roles == {
+        (team_a.chat_id, "members"),
+        (team_a.chat_id, "alerts"),
+        (team_b.chat_id, "invited"),
+        (team_c.chat_id, "coaches"),
+    }
+    await zed.send("/forget")
+    await zed.expect("can't be undone")
+    await zed.press("Yes, erase it all")
+    await zed.expect("everything about you is erased")
+    assert await _traces(data_dir, database_url, str(UID)) == []
+    assert await _traces(data_dir, database_url, name) == []
+    assert await svc(bot).store.export_all(UID) == {}
+
+
+async def test_a_delivery_in_flight_never_brings_an_erased_athlete_back(
+    api: FakeBotAPI, bot, clock: Clock, data_dir: Path, database_url: str | None
+) -> None:
+    """The morning reminder is being sent when the athlete erases: settling it afterwards
+    (and renewing a daily one) writes nothing for someone who no longer exists."""
+    user = api.user(UID)
+    await onboard(user)
+    await change_setting(user, "ready", "morning check-in", "07:00")
+    store = svc(bot).store
+    [morning] = [r for r in await store.reminders(UID) if r["kind"] == "readiness"]
+    await store.forget(UID)
+    reminders = svc(bot).reminders
+    await reminders._settle(UID, morning, "sent", clock.now())  # the in-flight delivery's end
+    await store.update_profile(UID, {"active": False}, create=False)  # or a 403 meanwhile
+    assert await store.add_reminders(UID, [morning]) == []
+    assert await _traces(data_dir, database_url, str(UID)) == []
+    assert await store.profile(UID) is None

@@ -59,6 +59,10 @@ class TeamStore(ABC):
     async def done(self, team_id: int, token: int, next_at: datetime | None) -> None:
         """Release a claimed team, due next at `next_at` unless it was woken meanwhile."""
 
+    @abstractmethod
+    async def drop_backup(self, team_id: int) -> None:
+        """Remove any previous version kept of the team's document (after an erase)."""
+
 
 class Store(ABC):
     """Durable per-athlete data: profile, conversation state, check-ins, reminders, teams."""
@@ -88,9 +92,10 @@ class Store(ABC):
 
     @abstractmethod
     async def update_profile(
-        self, uid: int, changes: Record, *, clear_state: str | None = None
+        self, uid: int, changes: Record, *, clear_state: str | None = None, create: bool = True
     ) -> Record:
-        """Merge `changes` into the profile (and drop a state key, in the same write)."""
+        """Merge `changes` into the profile (and drop a state key, in the same write); with
+        `create` False, an athlete who is not stored (e.g. erased meanwhile) stays so: {}."""
 
     @abstractmethod
     async def state(self, uid: int, key: str) -> Record | None:
@@ -189,10 +194,19 @@ class Store(ABC):
         return left
 
     async def forget(self, uid: int) -> None:
-        """Erase everything stored about the athlete, team memberships included."""
-        for team_id in (await self.profile(uid) or {}).get("teams", {}):
-            await self.teams.update(int(team_id), drop_member(uid))
+        """Erase everything stored about the person: their own data, and every mention in every
+        team (member, invitation, coach, alerts about or to them) with the teams' backups."""
+        for team in await self.teams.all():
+            if mentions(team, uid):
+                await self.teams.update(int(team["id"]), scrub(uid))
+                await self.teams.drop_backup(int(team["id"]))
         await self._erase(uid)
+
+    async def export_all(self, uid: int) -> dict[str, list[Record]]:
+        """Everything stored about the person for /export: their own tables, and what every
+        team that mentions them holds about them."""
+        teams = [mentioned(team, uid) for team in await self.teams.all() if mentions(team, uid)]
+        return await self.everything(uid) | ({"teams": teams} if teams else {})
 
     @abstractmethod
     async def _relink(self, uid: int, team_id: int, joined_at: str | None) -> None:
@@ -226,6 +240,46 @@ def add_member(uid: int, member: Record) -> Callable[[Team], bool]:
         return new
 
     return add
+
+
+PERSON_SECTIONS = ("members", "invited", "coaches")
+
+
+def _about(item: Record, uid: int) -> bool:
+    """Whether an outbox item concerns the person (an alert about them or to them)."""
+    return uid in (item.get("uid"), item.get("coach"))
+
+
+def mentions(team: Team, uid: int) -> bool:
+    """Whether a team document mentions the person anywhere."""
+    return any(str(uid) in team.get(section, {}) for section in PERSON_SECTIONS) or any(
+        _about(item, uid) for item in team.get("outbox", {}).values()
+    )
+
+
+def mentioned(team: Team, uid: int) -> Record:
+    """What a team document holds about the person: its id and title, then each mention."""
+    found: Record = {"team_id": team["id"], "title": team.get("title")}
+    for section in PERSON_SECTIONS:
+        if str(uid) in team.get(section, {}):
+            found[section] = team[section][str(uid)]
+    alerts = [item for item in team.get("outbox", {}).values() if _about(item, uid)]
+    return found | ({"alerts": alerts} if alerts else {})
+
+
+def scrub(uid: int) -> Callable[[Team], bool]:
+    """A team update removing every mention of the person; True if there was one."""
+
+    def apply(team: Team) -> bool:
+        found = mentions(team, uid)
+        for section in PERSON_SECTIONS:
+            team.get(section, {}).pop(str(uid), None)
+        outbox = team.get("outbox", {})
+        for key in [k for k, item in outbox.items() if _about(item, uid)]:
+            del outbox[key]
+        return found
+
+    return apply
 
 
 def drop_member(uid: int) -> Callable[[Team], bool]:

@@ -254,11 +254,13 @@ class PostgresStore(Store):
         return await self._value("SELECT profile FROM athletes WHERE uid = $1", uid)
 
     async def update_profile(
-        self, uid: int, changes: Record, *, clear_state: str | None = None
+        self, uid: int, changes: Record, *, clear_state: str | None = None, create: bool = True
     ) -> Record:
         """Merge `changes` into the profile (and drop a state key, in the same transaction)."""
         async with self._athlete(uid) as conn:
             current = await conn.fetchval("SELECT profile FROM athletes WHERE uid = $1", uid)
+            if current is None and not create:
+                return {}
             merged = {**(current or {}), **copy.deepcopy(changes)}
             await conn.execute(UPSERT_PROFILE, uid, merged)
             if clear_state:
@@ -304,6 +306,8 @@ class PostgresStore(Store):
     ) -> bool:
         """Store a check-in with its reminders (and replace superseded ones) in one transaction."""
         async with self._athlete(uid) as conn:
+            if not await _stored(conn, uid):
+                return False  # erased meanwhile: a check-in never brings an athlete back
             if await conn.fetchval(
                 "SELECT 1 FROM checkins WHERE uid = $1 AND (id = $2 OR update_id = $3)",
                 uid,
@@ -372,6 +376,8 @@ class PostgresStore(Store):
     async def add_reminders(self, uid: int, records: list[Record]) -> list[Record]:
         """Store new reminder records, skipping ids already stored (so a retry never duplicates)."""
         async with self._athlete(uid) as conn:
+            if not await _stored(conn, uid):  # erased (or never stored): create nothing
+                return []
             return [
                 copy.deepcopy(record)
                 for record in records
@@ -404,6 +410,8 @@ class PostgresStore(Store):
             )
             touched = [row[0] | changes[row[0]["id"]] for row in rows if when(row[0])]
             await conn.executemany(UPDATE_REMINDER, [_changed(uid, doc) for doc in touched])
+            if new and not await _stored(conn, uid):  # erased meanwhile: nothing new for them
+                new = []
             await conn.executemany(INSERT_REMINDER, [_row(uid, r) for r in new])
             return copy.deepcopy([*touched, *new])
 
@@ -530,6 +538,9 @@ class PostgresTeamStore(TeamStore):
         """The team stored under this group chat id."""
         return await self._store._value("SELECT doc FROM teams WHERE id = $1", team_id)
 
+    async def drop_backup(self, team_id: int) -> None:
+        """Nothing to drop: a team's row is updated in place, no previous version is kept."""
+
     async def update(self, team_id: int, fn: Callable[[Team], T]) -> T:
         """Change a team in one transaction under the team's lock."""
         async with self._store._conn(lock_key("team", team_id)) as conn:
@@ -603,6 +614,11 @@ async def _discard(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
 async def _drop_state(conn: asyncpg.Connection, uid: int, key: str) -> None:
     """Delete one conversation state key."""
     await conn.execute("DELETE FROM conversation_state WHERE uid = $1 AND key = $2", uid, key)
+
+
+async def _stored(conn: asyncpg.Connection, uid: int) -> bool:
+    """Whether the athlete has a profile (an erased one has none)."""
+    return bool(await conn.fetchval("SELECT 1 FROM athletes WHERE uid = $1", uid))
 
 
 async def _pending_docs(conn: asyncpg.Connection, uid: int) -> list[Record]:

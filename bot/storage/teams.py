@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.storage.agenda import AT_ONCE, Agenda
-from bot.storage.atomic import AtomicJSONStorage
+from bot.storage.atomic import AtomicJSONStorage, backup_path, fsync_dir
 from bot.storage.base import Team, TeamStore, moved_team
 
 T = TypeVar("T")
@@ -72,6 +72,16 @@ class TinyTeamStore(TeamStore):
             if team:
                 storage.write(team)
             return copy.deepcopy(result)
+
+    async def drop_backup(self, team_id: int) -> None:
+        """Remove the team file's `.bak` (the version before an erase) and sync the folder."""
+
+        def drop() -> None:
+            with self._lock(team_id):
+                backup_path(self._storage(team_id).path).unlink(missing_ok=True)
+                fsync_dir(self.folder)
+
+        await asyncio.to_thread(drop)
 
     async def all(self) -> list[Team]:
         """Every stored team (for rare look-ups such as a coach's roster)."""

@@ -153,12 +153,20 @@ class TinyStore(Store):
         with self._lock(uid):
             return fn(self._file(uid))
 
-    def _write_sync(self, uid: int, fn: Callable[[AthleteFile], T]) -> T:
-        """Run `fn` under the athlete's lock, batched into one atomic file write."""
+    def _write_sync(self, uid: int, fn: Callable[[AthleteFile], T], create: bool) -> T | None:
+        """Run `fn` under the athlete's lock, batched into one atomic file write; without
+        `create`, nothing is written (None) for an athlete with no file, e.g. one just erased."""
         with self._lock(uid):
+            if not create and not self._stored(uid):
+                return None
             handle = self._file(uid)
             with handle.storage.batch():
                 return fn(handle)
+
+    def _stored(self, uid: int) -> bool:
+        """Whether the athlete has a file (call with their lock held)."""
+        with self._open_lock:
+            return uid in self._open or self.path(uid).exists()
 
     def _index(self, uid: int, records: list[Record]) -> None:
         """Index the pending ones among just-written reminder records at their due time."""
@@ -170,9 +178,10 @@ class TinyStore(Store):
         """Run a read in a worker thread."""
         return await asyncio.to_thread(self._read_sync, uid, fn, default)
 
-    async def _write(self, uid: int, fn: Callable[[AthleteFile], T]) -> T:
-        """Run a write in a worker thread; StorageWriteError if it could not be made durable."""
-        return await asyncio.to_thread(self._write_sync, uid, fn)
+    async def _write(self, uid: int, fn: Callable[[AthleteFile], T], *, create: bool = False) -> T:
+        """Run a write in a worker thread; StorageWriteError if it could not be made durable.
+        Only `create` writes may bring a file into being (the rest leave erased athletes be)."""
+        return await asyncio.to_thread(self._write_sync, uid, fn, create)
 
     # -- profile ----------------------------------------------------------------------------
 
@@ -181,7 +190,12 @@ class TinyStore(Store):
         return await self._read(uid, lambda f: _plain(f.table(PROFILE).get(doc_id=PROFILE_ID)))
 
     async def update_profile(
-        self, uid: int, changes: dict[str, Any], *, clear_state: str | None = None
+        self,
+        uid: int,
+        changes: dict[str, Any],
+        *,
+        clear_state: str | None = None,
+        create: bool = True,
     ) -> dict[str, Any]:
         """Merge `changes` into the profile (and drop a state key, in the same write)."""
         changes = copy.deepcopy(changes)
@@ -194,7 +208,7 @@ class TinyStore(Store):
                 _put_keyed(f.table(STATE), clear_state, None)
             return copy.deepcopy(merged)
 
-        return await self._write(uid, apply)
+        return await self._write(uid, apply, create=create) or {}
 
     # -- conversation state -----------------------------------------------------------------
 
@@ -205,7 +219,7 @@ class TinyStore(Store):
     async def set_state(self, uid: int, key: str, value: dict[str, Any] | None) -> None:
         """Replace (or with None, delete) a piece of conversation state."""
         value = copy.deepcopy(value)
-        await self._write(uid, lambda f: _put_keyed(f.table(STATE), key, value))
+        await self._write(uid, lambda f: _put_keyed(f.table(STATE), key, value), create=True)
 
     # -- check-ins --------------------------------------------------------------------------
 
@@ -245,7 +259,7 @@ class TinyStore(Store):
                 _put_keyed(f.table(STATE), clear_state, None)
             return True
 
-        saved = await self._write(uid, apply)
+        saved = bool(await self._write(uid, apply))
         if saved:
             self._index(uid, reminders)
         return saved
@@ -275,7 +289,7 @@ class TinyStore(Store):
             )
             return [d["id"] for d in hits]
 
-        return await self._write(uid, apply)
+        return await self._write(uid, apply) or []
 
     # -- reminders --------------------------------------------------------------------------
 
@@ -300,7 +314,7 @@ class TinyStore(Store):
             table.insert_multiple(fresh)
             return copy.deepcopy(fresh)
 
-        added = await self._write(uid, apply)
+        added = await self._write(uid, apply) or []
         self._index(uid, added)
         return added
 
@@ -316,7 +330,7 @@ class TinyStore(Store):
             table.update(changes, doc_ids=[d.doc_id for d in hits])
             return [d["id"] for d in hits]
 
-        return await self._write(uid, apply)
+        return await self._write(uid, apply) or []
 
     async def change_reminders(
         self,
@@ -339,7 +353,7 @@ class TinyStore(Store):
             table.insert_multiple(new)
             return copy.deepcopy([*touched, *new])
 
-        written = await self._write(uid, apply)
+        written = await self._write(uid, apply) or []
         self._index(uid, written)
         return written
 
