@@ -8,6 +8,16 @@ from typing import Any
 
 from bot.parsing import zone
 
+WITHDRAWN = (
+    "You've withdrawn consent, so I don't store new answers or send reminders. /start to change "
+    "that."
+)
+
+
+def consented(profile: dict[str, Any] | None) -> bool:
+    """Whether the athlete currently agrees to their answers being stored."""
+    return bool(profile and profile.get("consent"))
+
 
 def new_id() -> str:
     """A short random id for drafts, check-ins and reminders."""

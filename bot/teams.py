@@ -20,6 +20,7 @@ from telegram.ext import Application, ContextTypes
 from bot.checkins import checkin_history
 from bot.clock import Clock
 from bot.parsing import zone
+from bot.profiles import consented
 from bot.reminders import run_tick, send_once, start_claimed
 from bot.sessions import Occurrence, next_end, occurrences
 from bot.storage import StorageWriteError, Store, Team
@@ -98,7 +99,7 @@ async def session_summary(store: Store, team: Team, start: datetime) -> TeamSumm
     uids = members(team)
     for uid in uids:
         profile = await store.profile(uid)
-        if not (profile and profile.get("consent")):
+        if not consented(profile):
             continue
         history = await checkin_history(store, uid)
         found = session_checkin(history, start)
@@ -293,6 +294,9 @@ class TeamScheduler:
         """A red-flag alert, only while the athlete still shares and the coach is still admin."""
         uid, coach = item["uid"], item["coach"]
         if str(uid) not in team["members"] or str(coach) not in team.get("coaches", {}):
+            return None
+        if not consented(await self.store.profile(uid)):
+            log.info("team %s: athlete withdrew consent; alert %s not sent", team["id"], item["id"])
             return None
         if not await is_admin(bot, team["id"], coach):
             log.info("team %s: coach %s is no longer an admin; no alert", team["id"], coach)

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot.checkins import advised_points, record_checkin
 from bot.flows import CHECKIN, FOLLOWUP
+from bot.profiles import WITHDRAWN, consented
 from bot.reminders import NUTRITION_KINDS
 from bot.services import services
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
@@ -102,6 +103,9 @@ async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await svc.store.mark_refuelled(uid, cid, svc.clock.now().isoformat(), NUTRITION_KINDS)
         await answer_query(query, "Logged, nice! No more refuel reminders for this session.")
         await drop_buttons(query, prefix=callbacks.ATE)
+    elif not consented(await svc.store.profile(uid)):
+        await answer_query(query, WITHDRAWN, alert=True)
+        await drop_buttons(query)
     else:
         await answer_query(query)
         await drop_buttons(query)

@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot.checkins import checkin_history
 from bot.parsing import zone
+from bot.profiles import consented
 from bot.services import Services, services
 from bot.storage import Team
 from bot.teams import is_admin
@@ -81,7 +82,7 @@ async def on_view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     team_id, athlete = parsed or (0, 0)
     teams = await _coached_teams(context.bot, svc, uid, [team_id]) if parsed else []
     profile = await svc.store.profile(athlete) if teams else None
-    if not teams or str(athlete) not in teams[0]["members"] or not (profile or {}).get("consent"):
+    if not teams or str(athlete) not in teams[0]["members"] or not consented(profile):
         await answer_query(query, "Not available: that athlete doesn't share with you.", alert=True)
         return
     await answer_query(query)

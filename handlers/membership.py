@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot.flows import CHECKIN, ONBOARDING
 from bot.parsing import MAX_FINISH_AGE
+from bot.profiles import consented
 from bot.services import Services, services
 from bot.storage import Team
 from handlers import checkin as checkin_handlers
@@ -67,7 +68,7 @@ async def start_with_payload(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await update.effective_chat.send_message(f"{BAD_LINK}\n/help shows what I can do.")
         return
     profile = await services(context).store.profile(update.effective_user.id)
-    if not (profile and profile.get("consent")):
+    if not consented(profile):
         await update.effective_chat.send_message(
             f"Hi! 👋 Your coach invited you to “{team['title']}”. First a 20-second set-up "
             "for your own recovery advice; then I'll show what joining shares."
@@ -118,7 +119,7 @@ async def on_join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc, user = services(context), update.effective_user
     team = await _team_for(svc, payload)
     profile = await svc.store.profile(user.id)
-    if team is None or not (profile and profile.get("consent")):
+    if team is None or not consented(profile):
         await chat.send_message(BAD_LINK if team is None else "Please finish /start first.")
         return
     member = {"name": user.first_name, "joined_at": svc.clock.now().isoformat()}

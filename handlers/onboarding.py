@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.flows import CHECKIN, ONBOARDING
-from bot.profiles import athlete_zone
+from bot.profiles import athlete_zone, consented
 from bot.schedule import reschedule
 from bot.services import Services, services
 from handlers.common import DRAFT
@@ -38,7 +38,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def require_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, then: str) -> bool:
     """True when the athlete has consented; otherwise start set-up (then continue with `then`)."""
     profile = await services(context).store.profile(update.effective_user.id)
-    if profile and profile.get("consent"):
+    if consented(profile):
         return True
     await update.effective_chat.send_message(
         "First a 20-second set-up, so I can time your reminders and keep your answers."
@@ -54,7 +54,7 @@ async def consented_profile(
     svc = services(context)
     uid = update.effective_user.id
     profile = await svc.store.profile(uid)
-    if profile and profile.get("consent"):
+    if consented(profile):
         return profile
     await svc.store.set_state(uid, DRAFT, None)
     await update.effective_chat.send_message(
@@ -72,7 +72,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     profile = await svc.store.profile(uid)
     chat = update.effective_chat
     if not answers.get("consent"):
-        if profile and profile.get("consent"):
+        if consented(profile):
             await withdraw_consent(svc, uid)
             await chat.send_message(
                 "Understood: from now on I won't store new answers. What you saved earlier "

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
-from bot.profiles import athlete_zone
+from bot.profiles import WITHDRAWN, athlete_zone, consented
 from bot.schedule import snooze
 from bot.services import services
 from handlers.common import answer_query, drop_buttons
@@ -19,14 +19,17 @@ async def on_snooze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     reminder_id = callbacks.parse_with(callbacks.SNOOZE_PATTERN, query.data or "") or ""
     svc = services(context)
     uid = update.effective_user.id
-    due = await snooze(svc, uid, reminder_id)
-    if due is None:
+    profile = await svc.store.profile(uid)
+    due = await snooze(svc, uid, reminder_id) if consented(profile) else None
+    if not consented(profile):
+        await answer_query(query, WITHDRAWN, alert=True)
+    elif due is None:
         await answer_query(
             query,
             "Can't snooze this one any more: it's done, or would come too late to help.",
             alert=True,
         )
     else:
-        tz = athlete_zone(await svc.store.profile(uid), svc.settings.default_tz)
+        tz = athlete_zone(profile, svc.settings.default_tz)
         await answer_query(query, f"OK, I'll remind you again at {local_hhmm(due, tz)}.")
     await drop_buttons(query, prefix=callbacks.SNOOZE)

@@ -468,3 +468,26 @@ async def test_repeated_and_absurd_sessions_are_refused(api: FakeBotAPI, bot) ->
     await group.expect("more than a year ahead")
     team = await svc(bot).store.teams.get(GROUP)
     assert len(team["sessions"]) == 1
+
+
+async def test_an_alert_queued_before_withdrawal_never_reaches_the_coach(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """A red-flag alert still in the outbox when the athlete withdraws consent is dropped."""
+    group, coach = api.group(GROUP, "Harriers"), api.user(44, "Kim")
+    ana = api.user(45, "Ana")
+    await join(ana, await set_up_team(api, coach, group))
+    await ana.send("/checkin")
+    await answer_all(ana, ["Just now", "Intervals", "60 min", "8", "9", "2", "No", "Joint pain"])
+    await answer_all(ana, ["7 h"])
+    await ana.expect(REPLY)
+    [record] = await svc(bot).store.checkins(ana.id)
+    await svc(bot).store.update_profile(ana.id, {"consent": False})  # withdrawn meanwhile
+    await svc(bot).teams.red_flag(ana.id, record["id"])  # the alert that was already queued
+
+    async def settled() -> bool:
+        team = await svc(bot).store.teams.get(GROUP)
+        return [i["status"] for i in team["outbox"].values() if i["kind"] == "alert"] == ["dropped"]
+
+    await eventually(settled)
+    assert not [e for e in coach.events if "Red flag" in (e.text or "")]

@@ -220,3 +220,36 @@ async def test_forged_settings_and_snooze_buttons_are_answered(api: FakeBotAPI, 
         assert (await user.expect(kind="callback_answer")).text
     assert (await svc(bot).store.profile(709)).get("reminders_off") is None
     assert not [e for e in user.events if "went wrong" in (e.text or "")]
+
+
+async def withdraw(user: FakeUser) -> None:
+    """Withdraw consent through /settings."""
+    await user.send("/settings")
+    await user.expect("Your settings")
+    await user.press_data("set|consent")
+    await user.expect("Withdraw consent?")
+    await user.press("Yes, withdraw")
+    await user.expect("Consent withdrawn")
+
+
+async def test_after_withdrawal_old_buttons_store_nothing_and_rearm_nothing(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """The follow-up's Answer and a reminder's snooze, tapped after withdrawal, do nothing."""
+    user = api.user(709)
+    await checked_in(user, HEAVY)
+    await advance_to(clock, bot, 709, "followup")
+    followup = await user.expect("still heavy")
+    clock.advance(timedelta(minutes=1))
+    await withdraw(user)
+    await user.press("Answer (2 taps)", message_id=followup.message_id)
+    await user.expect("withdrawn consent", kind="callback_answer")
+    await user.press("In 15 min", message_id=followup.message_id)
+    await user.expect("withdrawn consent", kind="callback_answer")
+    assert await svc(bot).store.state(709, "draft") is None
+    assert "pending" not in (await statuses(bot, 709)).values()
+    clock.advance(timedelta(minutes=20))
+    await user.send("/help")
+    await user.expect("what I can do")
+    sent = [e for e in user.events if e.kind == "message" and "still heavy" in (e.text or "")]
+    assert len(sent) == 1  # the snooze re-armed nothing
