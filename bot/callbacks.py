@@ -13,6 +13,7 @@ SNOOZE = "snz"
 READY = "rd|go"
 SETTINGS = "set"
 TEAM_CHECKIN = "tc"
+CONSENT_NO = "c|n"
 
 # Telegram's user and chat ids fit in 52 bits; anything longer is forged and never reaches storage.
 CHAT_ID = r"-?\d{1,16}"
@@ -21,6 +22,7 @@ COACH_VIEW_PATTERN = re.compile(rf"^cv\|({CHAT_ID})\|({CHAT_ID})$")
 ANSWER_PATTERN = re.compile(r"^q\|([0-9a-f]{1,16})\|(\d{1,2})\|(\d{1,2})$")
 ITEM_PATTERN = re.compile(r"^(why|ate|fu|tc)\|([0-9a-f]{1,16})$")
 WHY_POINT_PATTERN = re.compile(r"^why\|([0-9a-f]{1,16})\|(\d)$")
+CONSENT_PATTERN = re.compile(r"^c\|(?:y\|([a-z]{0,16})|j\|([0-9A-Za-z_-]{1,60}))$")
 SNOOZE_PATTERN = re.compile(r"^snz\|([0-9a-f]{1,16})$")
 SETTINGS_PATTERN = re.compile(r"^set\|([a-z:]{1,32})$")
 
@@ -44,6 +46,24 @@ def parse_why_point(data: str) -> tuple[str, int] | None:
     """(check-in id, point index) from Why? navigation data, or None if malformed."""
     match = WHY_POINT_PATTERN.match(data)
     return (match.group(1), int(match.group(2))) if match else None
+
+
+def consent_yes(then: str) -> str:
+    """The 'I agree' button of a first consent question, continuing with `then` after set-up."""
+    return f"c|y|{then}"
+
+
+def consent_join(payload: str) -> str:
+    """The 'I agree' button for someone who came through a team's join link (≤ 64 bytes)."""
+    return f"c|j|{payload}"
+
+
+def parse_consent(data: str) -> tuple[str, str] | None:
+    """(then, join payload) from an 'I agree' button; None for 'No thanks' or malformed data."""
+    match = CONSENT_PATTERN.match(data)
+    if match is None:
+        return None
+    return ("join", match.group(2)) if match.group(2) else (match.group(1) or "", "")
 
 
 def parse_answer(data: str) -> tuple[str, int, int] | None:

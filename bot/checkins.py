@@ -84,6 +84,7 @@ async def record_checkin(
         [*records, reply],
         clear_state=clear_state,
         supersede={rid: changes for rid in replaced},
+        create=False,  # only a stored (consenting) athlete's check-in is kept
     ):
         return None
     return Recorded(reply, advice.red_flag)

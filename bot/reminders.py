@@ -303,13 +303,13 @@ class Reminders:
             {"reason": reason} if reason else {}
         )
         if record is None:
-            await self.store.set_reminders_status(user_id, lambda _r: True, changes)
+            await self.store.set_reminders_status(user_id, lambda _r: True, changes, create=False)
             return
         following = next_daily(record, at, secrets.token_hex(5))
         if following is not None:
             changes["renewed"] = True
         new = [following] if following else []
-        await self.store.change_reminders(user_id, {record["id"]: changes}, new)
+        await self.store.change_reminders(user_id, {record["id"]: changes}, new, create=False)
 
     async def _retry(self, user_id: int, reminder_id: str, at: datetime) -> None:
         """Hand a reminder back to the store for another attempt at `at` (best effort)."""

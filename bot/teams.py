@@ -238,7 +238,7 @@ class TeamScheduler:
             await self._fan_out(team, occurrence)
         items = [item for o in ended for item in outbox_items(team, o)]
         team = await self.store.teams.update(team_id, _mark_processed(now, items))
-        for item in [i for i in team["outbox"].values() if i["status"] == "pending"]:
+        for item in [i for i in team.get("outbox", {}).values() if i["status"] == "pending"]:
             if datetime.fromisoformat(item["due_at"]) <= now:
                 await self._send_item(bot, team, item)
         return await self._next_look(team_id, now)
@@ -249,7 +249,7 @@ class TeamScheduler:
             profile = await self.store.profile(uid)
             if not profile or profile.get("active") is False:
                 continue
-            await self.store.add_reminders(uid, prompt_records(team, occurrence, uid))
+            await self.store.add_reminders(uid, prompt_records(team, occurrence, uid), create=False)
         log.info("team %s: session %s ended; prompts queued", team["id"], occurrence.key)
 
     async def _send_item(self, bot: Bot, team: Team, item: dict[str, Any]) -> None:
@@ -386,6 +386,8 @@ def _mark_processed(now: datetime, items: list[dict[str, Any]]) -> Callable[[Tea
     """A team update: sessions processed up to `now`, new outbox items added, old ones pruned."""
 
     def apply(team: Team) -> Team:
+        if "moved_to" in team:  # it became a supergroup meanwhile: the new id carries on
+            return team
         team["processed_until"] = now.isoformat()
         outbox = team.setdefault("outbox", {})
         for item in items:

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
-from bot.flows import CHECKIN, ONBOARDING
+from bot.flows import CHECKIN
 from bot.parsing import MAX_FINISH_AGE
 from bot.profiles import consented
 from bot.services import Services, services
@@ -20,12 +20,11 @@ from bot.storage import Team
 from handlers import checkin as checkin_handlers
 from handlers.common import answer_query, drop_buttons, keyboard
 from handlers.flow import start_flow
-from handlers.onboarding import AFTER_SETUP, THEN, require_profile
+from handlers.onboarding import AFTER_SETUP, CODE_KEY, begin_setup, require_profile
 
 JOIN, DECLINE, LEAVE = "jy", "jn", "lv"
 CODE_PATTERN = re.compile(r"^(\d{1,16})-([A-Za-z0-9_-]{16,43})$")
 CHECKIN_PAYLOAD = "checkin"
-CODE_KEY = "_join"
 TOO_LATE = (
     "That session ended over a day ago, too long for a check-in about how your legs feel now. "
     "Check in right after your next session, or /checkin for one from the last 24 hours."
@@ -73,7 +72,7 @@ async def start_with_payload(update: Update, context: ContextTypes.DEFAULT_TYPE)
             f"Hi! 👋 Your coach invited you to “{team['title']}”. First a 20-second set-up "
             "for your own recovery advice; then I'll show what joining shares."
         )
-        await start_flow(update, context, ONBOARDING, prefill={THEN: "join", CODE_KEY: payload})
+        await begin_setup(update, context, "join", payload)
         return
     await ask_consent(update, context, payload)
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.flows import CHECKIN, ONBOARDING
+from bot import callbacks
+from bot.flows import CHECKIN, CONSENT, ONBOARDING
 from bot.profiles import athlete_zone, consented
 from bot.schedule import reschedule
 from bot.services import Services, services
-from handlers.common import DRAFT
+from handlers.common import DRAFT, answer_query, keyboard
 from handlers.flow import Draft, on_complete, start_flow
 
 WELCOME = (
@@ -23,7 +26,12 @@ WELCOME = (
     "My tips come from a sports-science article on heavy legs. They are general guidance, "
     "not medical advice."
 )
+DECLINED = (
+    "No problem: I haven't stored anything about you. Without storing answers I can't give "
+    "personal advice or reminders. Send /start if you change your mind."
+)
 THEN = "_then"
+CODE_KEY = "_join"  # the join link a new athlete came through, kept until set-up is done
 AfterSetup = Callable[[Update, ContextTypes.DEFAULT_TYPE, Draft], Awaitable[None]]
 AFTER_SETUP: dict[str, AfterSetup] = {}  # what to continue with after set-up, by THEN value
 
@@ -32,7 +40,40 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Welcome the athlete and run the set-up questions."""
     name = update.effective_user.first_name or "there"
     await update.effective_chat.send_message(WELCOME.format(name=name))
-    await start_flow(update, context, ONBOARDING)
+    await begin_setup(update, context)
+
+
+async def begin_setup(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, then: str = "", code: str = ""
+) -> None:
+    """Run set-up. Someone never stored is asked for consent first with nothing written: the
+    buttons carry what to continue with, so an unanswered or declined question leaves no trace."""
+    prefill: Draft = {THEN: then} | ({CODE_KEY: code} if code else {})
+    if await services(context).store.profile(update.effective_user.id) is not None:
+        await start_flow(update, context, ONBOARDING, prefill=prefill if then else None)
+        return
+    agree = callbacks.consent_join(code) if code else callbacks.consent_yes(then)
+    await update.effective_chat.send_message(
+        CONSENT.prompt,
+        reply_markup=keyboard([("✅ I agree", agree), ("No thanks", callbacks.CONSENT_NO)]),
+    )
+
+
+async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The first consent buttons: agreeing starts the stored set-up; declining stores nothing."""
+    query = update.callback_query
+    parsed = callbacks.parse_consent(query.data or "")
+    await answer_query(query)
+    if parsed is None:
+        with suppress(BadRequest):
+            await query.edit_message_text(f"{CONSENT.prompt}\n\n✓ No thanks")
+        await update.effective_chat.send_message(DECLINED)
+        return
+    with suppress(BadRequest):
+        await query.edit_message_text("✓ Consent: I agree")
+    then, code = parsed
+    prefill: Draft = {"consent": True, THEN: then} | ({CODE_KEY: code} if code else {})
+    await start_flow(update, context, ONBOARDING, prefill=prefill)
 
 
 async def require_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, then: str) -> bool:
@@ -43,7 +84,7 @@ async def require_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, th
     await update.effective_chat.send_message(
         "First a 20-second set-up, so I can time your reminders and keep your answers."
     )
-    await start_flow(update, context, ONBOARDING, prefill={THEN: then})
+    await begin_setup(update, context, then)
     return False
 
 
@@ -80,10 +121,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
             )
         else:
             await svc.store.forget(uid)
-            await chat.send_message(
-                "No problem: I haven't stored anything about you. Without storing answers I "
-                "can't give personal advice or reminders. Send /start if you change your mind."
-            )
+            await chat.send_message(DECLINED)
         return
     now = svc.clock.now()
     changes = {

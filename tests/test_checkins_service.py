@@ -27,6 +27,7 @@ PROFILE = {"consent": True, "tz": "Europe/Berlin", "bedtime": "22:30"}
 async def store(data_dir: Path, database_url: str | None) -> AsyncIterator[Store]:
     """The backend under test, on empty storage."""
     async with direct_store(data_dir, database_url) as opened:
+        await opened.update_profile(UID, PROFILE)  # check-ins are only stored with consent
         yield opened
 
 
@@ -119,6 +120,19 @@ async def test_why_explains_the_stored_points_not_a_recomputation(store: Store) 
     await store.mark_refuelled(UID, "c1", (MORNING + timedelta(minutes=5)).isoformat(), ())
     assert await advised_points(store, UID, "c1", "UTC") == points
     assert await advised_points(store, UID, "nope", "UTC") is None
+
+
+async def test_no_checkin_is_stored_for_someone_not_stored(store: Store) -> None:
+    """A check-in finishing just after /forget brings nobody back."""
+    await store.forget(UID)
+    assert (
+        await record_checkin(
+            store, UID, PROFILE, checkin("c1", MORNING, 7), "UTC", clear_state="draft"
+        )
+        is None
+    )
+    assert await store.profile(UID) is None
+    assert await store.checkins(UID) == []
 
 
 async def test_old_records_without_stored_points_are_still_explained(store: Store) -> None:

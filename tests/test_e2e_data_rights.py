@@ -184,7 +184,28 @@ async def test_a_delivery_in_flight_never_brings_an_erased_athlete_back(
     await store.forget(UID)
     reminders = svc(bot).reminders
     await reminders._settle(UID, morning, "sent", clock.now())  # the in-flight delivery's end
-    await store.update_profile(UID, {"active": False}, create=False)  # or a 403 meanwhile
-    assert await store.add_reminders(UID, [morning]) == []
+    await reminders._settle(UID, None, "dropped", clock.now())  # or a 403 meanwhile ...
+    await store.update_profile(UID, {"active": False}, create=False)
+    assert await store.add_reminders(UID, [morning], create=False) == []  # or a team fan-out
     assert await _traces(data_dir, database_url, str(UID)) == []
     assert await store.profile(UID) is None
+
+
+async def test_nothing_is_stored_before_consent(
+    api: FakeBotAPI, bot, data_dir: Path, database_url: str | None
+) -> None:
+    """/start, /checkin and a join link before any answer, then abandoned or declined: no file,
+    no row; agreeing is what first stores the person."""
+    user = api.user(UID)
+    await user.send("/start")
+    await user.expect("OK to store")
+    await user.send("/checkin")
+    await user.expect("OK to store")
+    assert await _traces(data_dir, database_url, str(UID)) == []
+    await user.press("No thanks")
+    await user.expect("haven't stored anything")
+    assert await _traces(data_dir, database_url, str(UID)) == []
+    await user.send("/start")
+    await user.press("I agree")
+    await user.expect("time zone")
+    assert await svc(bot).store.state(UID, "draft") is not None

@@ -120,9 +120,13 @@ class Store(ABC):
         *,
         clear_state: str | None = None,
         supersede: dict[str, Record] | None = None,
+        create: bool = True,
     ) -> bool:
         """Store a check-in with its reminders in one atomic write, merging `supersede`'s
-        per-id changes into those still-pending reminders it replaces; False if already stored."""
+        per-id changes into those still-pending reminders it replaces; False if already stored.
+
+        `create` False, on this and the other reminder writes: someone not stored (e.g. erased
+        while a delivery or an answer was in flight) stays unstored, and nothing is written."""
 
     @abstractmethod
     async def checkin(self, uid: int, checkin_id: str) -> Record | None:
@@ -145,12 +149,14 @@ class Store(ABC):
         """All reminder records of the athlete, in the order they were stored."""
 
     @abstractmethod
-    async def add_reminders(self, uid: int, records: list[Record]) -> list[Record]:
+    async def add_reminders(
+        self, uid: int, records: list[Record], *, create: bool = True
+    ) -> list[Record]:
         """Store new reminder records, skipping ids already stored (so a retry never duplicates)."""
 
     @abstractmethod
     async def set_reminders_status(
-        self, uid: int, match: Callable[[Record], bool], changes: Record
+        self, uid: int, match: Callable[[Record], bool], changes: Record, *, create: bool = True
     ) -> list[str]:
         """Update the pending reminders that `match`; return their ids."""
 
@@ -162,6 +168,7 @@ class Store(ABC):
         new: list[Record],
         *,
         when: Callable[[Record], bool] = pending,
+        create: bool = True,
     ) -> list[Record]:
         """Merge per-id changes into reminders that pass `when` and add new ones in one write."""
 

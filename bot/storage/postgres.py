@@ -303,11 +303,12 @@ class PostgresStore(Store):
         *,
         clear_state: str | None = None,
         supersede: dict[str, Record] | None = None,
+        create: bool = True,
     ) -> bool:
         """Store a check-in with its reminders (and replace superseded ones) in one transaction."""
         async with self._athlete(uid) as conn:
-            if not await _stored(conn, uid):
-                return False  # erased meanwhile: a check-in never brings an athlete back
+            if not create and not await _stored(conn, uid):
+                return False
             if await conn.fetchval(
                 "SELECT 1 FROM checkins WHERE uid = $1 AND (id = $2 OR update_id = $3)",
                 uid,
@@ -373,10 +374,12 @@ class PostgresStore(Store):
         """All reminder records of the athlete, in the order they were stored."""
         return await self._column("SELECT doc FROM reminders WHERE uid = $1 ORDER BY seq", uid)
 
-    async def add_reminders(self, uid: int, records: list[Record]) -> list[Record]:
+    async def add_reminders(
+        self, uid: int, records: list[Record], *, create: bool = True
+    ) -> list[Record]:
         """Store new reminder records, skipping ids already stored (so a retry never duplicates)."""
         async with self._athlete(uid) as conn:
-            if not await _stored(conn, uid):  # erased (or never stored): create nothing
+            if not create and not await _stored(conn, uid):
                 return []
             return [
                 copy.deepcopy(record)
@@ -385,7 +388,7 @@ class PostgresStore(Store):
             ]
 
     async def set_reminders_status(
-        self, uid: int, match: Callable[[Record], bool], changes: Record
+        self, uid: int, match: Callable[[Record], bool], changes: Record, *, create: bool = True
     ) -> list[str]:
         """Update the pending reminders that `match`; return their ids."""
         async with self._athlete(uid) as conn:
@@ -400,6 +403,7 @@ class PostgresStore(Store):
         new: list[Record],
         *,
         when: Callable[[Record], bool] = pending,
+        create: bool = True,
     ) -> list[Record]:
         """Merge per-id changes into reminders that pass `when` and add new ones in one write."""
         async with self._athlete(uid) as conn:
@@ -410,7 +414,7 @@ class PostgresStore(Store):
             )
             touched = [row[0] | changes[row[0]["id"]] for row in rows if when(row[0])]
             await conn.executemany(UPDATE_REMINDER, [_changed(uid, doc) for doc in touched])
-            if new and not await _stored(conn, uid):  # erased meanwhile: nothing new for them
+            if new and not create and not await _stored(conn, uid):
                 new = []
             await conn.executemany(INSERT_REMINDER, [_row(uid, r) for r in new])
             return copy.deepcopy([*touched, *new])

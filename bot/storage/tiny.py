@@ -178,9 +178,9 @@ class TinyStore(Store):
         """Run a read in a worker thread."""
         return await asyncio.to_thread(self._read_sync, uid, fn, default)
 
-    async def _write(self, uid: int, fn: Callable[[AthleteFile], T], *, create: bool = False) -> T:
+    async def _write(self, uid: int, fn: Callable[[AthleteFile], T], *, create: bool = True) -> T:
         """Run a write in a worker thread; StorageWriteError if it could not be made durable.
-        Only `create` writes may bring a file into being (the rest leave erased athletes be)."""
+        Without `create`, an athlete with no file (e.g. just erased) gets none: None."""
         return await asyncio.to_thread(self._write_sync, uid, fn, create)
 
     # -- profile ----------------------------------------------------------------------------
@@ -219,7 +219,7 @@ class TinyStore(Store):
     async def set_state(self, uid: int, key: str, value: dict[str, Any] | None) -> None:
         """Replace (or with None, delete) a piece of conversation state."""
         value = copy.deepcopy(value)
-        await self._write(uid, lambda f: _put_keyed(f.table(STATE), key, value), create=True)
+        await self._write(uid, lambda f: _put_keyed(f.table(STATE), key, value))
 
     # -- check-ins --------------------------------------------------------------------------
 
@@ -236,6 +236,7 @@ class TinyStore(Store):
         *,
         clear_state: str | None = None,
         supersede: dict[str, dict[str, Any]] | None = None,
+        create: bool = True,
     ) -> bool:
         """Store a check-in with its reminders (and replace superseded ones) in one write."""
         record, reminders = copy.deepcopy(record), copy.deepcopy(reminders)
@@ -259,7 +260,7 @@ class TinyStore(Store):
                 _put_keyed(f.table(STATE), clear_state, None)
             return True
 
-        saved = bool(await self._write(uid, apply))
+        saved = bool(await self._write(uid, apply, create=create))
         if saved:
             self._index(uid, reminders)
         return saved
@@ -303,7 +304,9 @@ class TinyStore(Store):
         """All reminder records of the athlete."""
         return await self._read(uid, lambda f: [_plain(d) for d in f.table(REMINDERS).all()], [])
 
-    async def add_reminders(self, uid: int, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def add_reminders(
+        self, uid: int, records: list[dict[str, Any]], *, create: bool = True
+    ) -> list[dict[str, Any]]:
         """Store new reminder records, skipping ids already stored (so a retry never duplicates)."""
         records = copy.deepcopy(records)
 
@@ -314,12 +317,17 @@ class TinyStore(Store):
             table.insert_multiple(fresh)
             return copy.deepcopy(fresh)
 
-        added = await self._write(uid, apply) or []
+        added = await self._write(uid, apply, create=create) or []
         self._index(uid, added)
         return added
 
     async def set_reminders_status(
-        self, uid: int, match: Callable[[dict[str, Any]], bool], changes: dict[str, Any]
+        self,
+        uid: int,
+        match: Callable[[dict[str, Any]], bool],
+        changes: dict[str, Any],
+        *,
+        create: bool = True,
     ) -> list[str]:
         """Update the pending reminders that `match`; return their ids."""
         changes = copy.deepcopy(changes)
@@ -330,7 +338,7 @@ class TinyStore(Store):
             table.update(changes, doc_ids=[d.doc_id for d in hits])
             return [d["id"] for d in hits]
 
-        return await self._write(uid, apply) or []
+        return await self._write(uid, apply, create=create) or []
 
     async def change_reminders(
         self,
@@ -339,6 +347,7 @@ class TinyStore(Store):
         new: list[dict[str, Any]],
         *,
         when: Callable[[dict[str, Any]], bool] = pending,
+        create: bool = True,
     ) -> list[dict[str, Any]]:
         """Merge per-id changes into reminders that pass `when` and add new ones in one write."""
         changes, new = copy.deepcopy(changes), copy.deepcopy(new)
@@ -353,7 +362,7 @@ class TinyStore(Store):
             table.insert_multiple(new)
             return copy.deepcopy([*touched, *new])
 
-        written = await self._write(uid, apply) or []
+        written = await self._write(uid, apply, create=create) or []
         self._index(uid, written)
         return written
 
