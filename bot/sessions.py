@@ -158,9 +158,3 @@ def next_end(session: dict[str, Any], tz: tzinfo, after: datetime) -> datetime |
     horizon = timedelta(days=8 if session["kind"] == "weekly" else 3660)
     found = next(occurrences(session, tz, after, after + horizon), None)
     return found.end if found else None
-
-
-def latest(sessions: list[dict[str, Any]], tz: tzinfo, now: datetime) -> Occurrence | None:
-    """The most recent occurrence of any session that has ended by `now` (within 8 days)."""
-    ended = [o for s in sessions for o in occurrences(s, tz, now - timedelta(days=8), now)]
-    return max(ended, key=lambda o: o.end, default=None)

@@ -26,7 +26,7 @@ from bot.sessions import Occurrence, next_end, occurrences
 from bot.storage import StorageWriteError, Store, Team
 from rules.article import SENTENCES
 from rules.model import CheckIn
-from rules.team import TeamSummary, red_flag_raised, session_checkin, summarise
+from rules.team import TeamSummary, session_checkin, summarise
 
 log = logging.getLogger(__name__)
 
@@ -93,20 +93,36 @@ def members(team: Team) -> list[int]:
 
 
 async def session_summary(store: Store, team: Team, start: datetime) -> TeamSummary:
-    """Aggregates over the members who still consent: one check-in each, red flags since start."""
+    """The fixed aggregate of one session: members who had joined before it began and still
+    consent, one check-in each, answered by the time the summary is published."""
+    until = summary_due(start, team)
     checkins: list[CheckIn] = []
-    red_flags = 0
-    uids = members(team)
-    for uid in uids:
-        profile = await store.profile(uid)
-        if not consented(profile):
+    joined = [
+        int(uid)
+        for uid, member in team.get("members", {}).items()
+        if datetime.fromisoformat(member.get("joined_at") or until.isoformat()) <= start
+    ]
+    for uid in joined:
+        if not consented(await store.profile(uid)):
             continue
-        history = await checkin_history(store, uid)
-        found = session_checkin(history, start)
+        found = session_checkin(await checkin_history(store, uid), start, until)
         if found is not None:
             checkins.append(found)
-        red_flags += red_flag_raised(history, start)
-    return summarise(len(uids), checkins, red_flags)
+    return summarise(len(joined), checkins)
+
+
+def summary_due(start: datetime, team: Team) -> datetime:
+    """When a session's summary is published (the end of its check-in window)."""
+    for item in team.get("outbox", {}).values():
+        if item["kind"] == "summary" and item["session_start"] == start.isoformat():
+            return datetime.fromisoformat(item["session_end"]) + SUMMARY_AFTER
+    return start + SUMMARY_AFTER
+
+
+def published_summary(team: Team) -> dict[str, Any] | None:
+    """The latest summary item of the team (published or due), or None."""
+    summaries = [i for i in team.get("outbox", {}).values() if i["kind"] == "summary"]
+    return max(summaries, key=lambda i: i["session_start"], default=None)
 
 
 def _reminder_id(team_id: int, occurrence: Occurrence, uid: int, kind: str) -> str:
@@ -268,7 +284,10 @@ class TeamScheduler:
             await self._settle(team["id"], item["id"], {"due_at": outcome.retry_at.isoformat()})
         else:
             status = "sent" if outcome.status == "sent" else "dropped"
-            await self._settle(team["id"], item["id"], {"status": status, "at": now.isoformat()})
+            changes = {"status": status, "at": now.isoformat()}
+            if item["kind"] == "summary":  # published once: /report shows this same text
+                changes["text"] = text
+            await self._settle(team["id"], item["id"], changes)
         if outcome.status == "blocked" and item["kind"] == "channel":
             log.info("team %s: I can't post in its channel any more; unlinking it", team["id"])
             await self.store.teams.update(team["id"], lambda doc: doc.update(channel=None))

@@ -4,6 +4,7 @@ membership changes. Works with privacy mode on: only commands reach the bot."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import Chat, Update
@@ -14,9 +15,9 @@ from telegram.ext import ContextTypes
 from bot.parsing import parse_timezone, zone
 from bot.profiles import new_id
 from bot.services import Services, services
-from bot.sessions import USAGE, add_session, describe, latest, parse_session
+from bot.sessions import USAGE, add_session, describe, parse_session
 from bot.storage import Team
-from bot.teams import bot_link_markup, is_admin, join_payload, new_code, session_summary
+from bot.teams import bot_link_markup, is_admin, join_payload, new_code, published_summary
 
 log = logging.getLogger(__name__)
 
@@ -178,23 +179,27 @@ async def session(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The team summary of the latest session that ended (totals only)."""
+    """The published summary of the latest session (fixed once published; totals only)."""
     if not await _admin_or_refuse(update, context, "ask for the team report"):
         return
     svc = services(context)
     found = await _team(update, svc)
     if found is None:
         return
-    tz = zone(found["tz"])
-    last = latest(list(found["sessions"].values()), tz, svc.clock.now())
-    if last is None:
+    item = published_summary(found)
+    if item is None:
         await update.effective_chat.send_message(
-            "No team session has ended in the last week. Schedule one with /session."
+            "No team summary yet: one is published here 3 h after each session ends. Schedule "
+            "sessions with /session."
         )
-        return
-    summary = await session_summary(svc.store, found, last.start)
-    when = last.start.astimezone(tz).strftime("%a %d %b %H:%M")
-    await update.effective_chat.send_message(summary.render(found["title"], when))
+    elif item["status"] == "sent" and item.get("text"):
+        await update.effective_chat.send_message(item["text"])
+    else:
+        due = datetime.fromisoformat(item["due_at"]).astimezone(zone(found["tz"]))
+        await update.effective_chat.send_message(
+            f"The summary of the latest session is published here at {due:%H:%M} ({found['tz']}),"
+            " once, so nobody's answers can be worked out from two versions of it."
+        )
 
 
 async def channel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

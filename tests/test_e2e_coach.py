@@ -161,15 +161,17 @@ async def test_session_end_prompts_reprompt_once_and_summary_has_no_individual_d
     clock.advance(timedelta(hours=1, minutes=5))
     summary = await group.expect("session of")
     assert "Checked in: 3 of 4" in summary.text
-    assert "Leg heaviness (0–10): 0–3: 0 · 4–6: 0 · 7–10: 3" in summary.text
-    assert "RPE (0–10): 0–3: 0 · 4–6: 0 · 7–10: 3" in summary.text
-    assert "red flags: 0" in summary.text
+    assert "Leg heaviness: not shown" in summary.text  # all three heavy: a uniform cell
+    assert "Session effort (RPE): not shown" in summary.text
     for name in ("Ana", "Ben", "Cy", "Dee", "Intervals"):
         assert name not in summary.text
     clock.advance(timedelta(hours=6))
+    await late.send("/checkin")  # a private check-in after publishing changes nothing
+    await answer_all(late, ["15 min ago", "Easy", "30 min", "1", "1", "4", "No", "Neither", "8 h"])
+    await late.expect(REPLY)
     await group.send(coach, "/report")
     report = await group.expect("Checked in: 3 of 4")
-    assert "Ana" not in report.text
+    assert report.text == summary.text
     for athlete in athletes:
         assert not [e for e in athlete.events if "nudge" in (e.text or "")]
     assert len([e for e in late.events if "nudge" in (e.text or "")]) == 1
@@ -491,3 +493,19 @@ async def test_an_alert_queued_before_withdrawal_never_reaches_the_coach(
 
     await eventually(settled)
     assert not [e for e in coach.events if "Red flag" in (e.text or "")]
+
+
+async def test_report_shows_only_the_published_summary(api: FakeBotAPI, bot, clock: Clock) -> None:
+    """Before any session: nothing to report; after one ends: when the one summary comes."""
+    group, coach = api.group(GROUP, "Harriers"), api.user(46, "Kim")
+    await set_up_team(api, coach, group)
+    await group.send(coach, "/report")
+    await group.expect("No team summary yet")
+    jump_to(clock, await schedule_soon(group, coach, clock))
+
+    async def queued() -> bool:
+        return bool((await svc(bot).store.teams.get(GROUP))["outbox"])
+
+    await eventually(queued)
+    await group.send(coach, "/report")
+    await group.expect("is published here at")

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sessions import MAX_SESSIONS, add_session, latest, next_end, occurrences, parse_session
+from bot.sessions import MAX_SESSIONS, add_session, next_end, occurrences, parse_session
 from bot.storage import TinyStore
 from rules.model import CheckIn
-from rules.team import MIN_FOR_DETAILS, session_checkin, summarise
+from rules.team import session_checkin, summarise
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TODAY = date(2026, 3, 20)
@@ -58,7 +58,6 @@ def test_weekly_occurrences_keep_local_time_across_dst() -> None:
     ]
     assert [o.end.hour for o in found] == [17, 16]  # UTC shifts by the DST hour
     assert next_end(session, BERLIN, found[0].end) == found[1].end
-    assert latest([session], BERLIN, found[1].end + timedelta(hours=1)) == found[1]
 
 
 def test_one_off_occurs_once() -> None:
@@ -74,17 +73,45 @@ def _checkin(heaviness: int, rpe: int, finished: datetime) -> CheckIn:
     return CheckIn(created_at=finished, finished_at=finished, leg_heaviness=heaviness, rpe=rpe)
 
 
-def test_summary_bands_and_hides_details_for_few_check_ins() -> None:
-    """Distributions only from MIN_FOR_DETAILS check-ins on; never names or raw answers."""
+def _summary(*answers: tuple[int, int], members: int = 10) -> str:
+    """The rendered summary of check-ins with these (heaviness, rpe) answers."""
     at = datetime(2026, 3, 20, 18, tzinfo=UTC)
-    few = summarise(10, [_checkin(9, 8, at)], red_flags=1).render("Harriers", "Fri 20 Mar")
-    assert "Checked in: 1 of 10" in few
-    assert "red flag" not in few
-    assert "9" not in few.replace("Checked in: 1 of 10", "")
-    many = [_checkin(h, r, at) for h, r in ((1, 2), (5, 5), (9, 8))][:MIN_FOR_DETAILS]
-    text = summarise(4, many, red_flags=1).render("Harriers", "Fri 20 Mar")
-    assert "0–3: 1 · 4–6: 1 · 7–10: 1" in text
-    assert "red flags: 1 (coaches were alerted privately)" in text
+    checkins = [_checkin(h, r, at) for h, r in answers]
+    return summarise(members, checkins).render("Harriers", "Fri 20 Mar")
+
+
+def test_summary_shows_only_cells_of_at_least_three_and_never_a_uniform_one() -> None:
+    text = _summary((1, 2), (2, 2), (3, 3), (6, 6), (7, 8), (9, 9))
+    assert "Checked in: 6 of 10" in text
+    assert "Leg heaviness: 0–4: 3 · 5–10: 3" in text
+    assert "Session effort (RPE): 0–4: 3 · 5–10: 3" in text
+    assert "alerted privately to red flags" in text
+
+
+@pytest.mark.parametrize(
+    ("answers", "members", "leak"),
+    [
+        (((9, 8),), 1, "1 of 1"),  # one member: participation alone says who
+        (((9, 8), (8, 8), (7, 9)), 3, "5–10: 3"),  # uniform: everyone's band
+        (((0, 0), (0, 0), (9, 9)), 10, "5–10: 1"),  # two puppets at 0 expose the victim
+        (((0, 0), (0, 0), (9, 9), (1, 1)), 10, "5–10: 1"),  # ... or with a third answer
+    ],
+    ids=["one-of-one", "uniform", "two-puppets", "puppets-plus-one"],
+)
+def test_summary_attacks_learn_nothing(answers: tuple, members: int, leak: str) -> None:
+    text = _summary(*answers, members=members)
+    assert leak not in text
+    for line in text.splitlines()[2:4]:
+        assert line.endswith("not shown (too few or too alike to keep answers private)")
+
+
+def test_puppets_cannot_tell_the_victims_band_from_what_is_withheld() -> None:
+    """Two puppets at 0 and a victim either light or heavy: the two summaries are identical."""
+    assert _summary((0, 0), (0, 0), (1, 1)) == _summary((0, 0), (0, 0), (9, 9))
+
+
+def test_fewer_than_three_check_ins_are_not_counted_exactly() -> None:
+    assert "Checked in: fewer than 3 of 10" in _summary((9, 8), (1, 1))
 
 
 def test_sessions_are_deduplicated_and_capped() -> None:
