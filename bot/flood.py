@@ -64,26 +64,37 @@ class FloodGate:
             self._warned.discard(uid)
 
 
+def flood_key(update: Update) -> int | None:
+    """Whose bucket an update counts against: the person, or for a message sent as a chat (an
+    anonymous group admin, a channel post) that chat, so no two groups share one bucket and
+    channel posts are counted too."""
+    sender = update.effective_sender
+    if sender is not None:
+        return sender.id
+    chat = update.effective_chat
+    return chat.id if chat is not None else None
+
+
 def install(app: Application, max_updates: int, window_seconds: float) -> FloodGate:
     """Put the flood gate in front of every handler of `app`."""
     gate = FloodGate(max_updates, timedelta(seconds=window_seconds))
 
     async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Let the update through, or stop it (saying "slow down" once per flood)."""
-        user = update.effective_user
-        if user is None:
+        key = flood_key(update)
+        if key is None:
             return
-        verdict = gate.admit(user.id, services(context).clock.now())
+        verdict = gate.admit(key, services(context).clock.now())
         if verdict is Verdict.PASS:
             return
         chat = update.effective_chat
         if verdict is Verdict.WARN:
-            log.warning("user %s is flooding; ignoring their updates for a while", user.id)
+            log.warning("sender %s is flooding; ignoring their updates for a while", key)
             if chat is not None and chat.type == ChatType.PRIVATE:
                 try:
                     await chat.send_message(SLOW_DOWN)
                 except TelegramError as exc:
-                    log.info("could not say slow down to %s: %s", user.id, exc)
+                    log.info("could not say slow down to %s: %s", key, exc)
         raise ApplicationHandlerStop
 
     app.add_handler(TypeHandler(Update, guard), group=GROUP)

@@ -41,8 +41,7 @@ async def _coached_teams(bot: Bot, svc: Services, uid: int, team_ids: list[int])
 async def roster(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Who joined each of the coach's teams, who is active, who never opened a private chat."""
     svc, uid = services(context), update.effective_user.id
-    candidates = [t["id"] for t in await svc.store.teams.all() if str(uid) in t.get("coaches", {})]
-    teams = await _coached_teams(context.bot, svc, uid, candidates)
+    teams = await _coached_teams(context.bot, svc, uid, await svc.store.teams.coached_by(uid))
     if not teams:
         await update.effective_chat.send_message(
             "You don't coach a team I know of (or you're no longer an admin of its group). "

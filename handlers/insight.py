@@ -7,7 +7,7 @@ import asyncio
 from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
-from bot.chart import render_chart
+from bot.chart import cached_chart
 from bot.checkins import checkin_history
 from bot.history import render_history
 from bot.profiles import athlete_zone
@@ -36,7 +36,8 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     tz = athlete_zone(profile, svc.settings.default_tz)
     today = svc.clock.now().astimezone(tz).date()
     await update.effective_chat.send_message(render_history(checkins, tz, today))
-    png = await asyncio.to_thread(lambda: render_chart(chart_days(checkins, tz, today, CHART_DAYS)))
+    days = tuple(chart_days(checkins, tz, today, CHART_DAYS))
+    png = await asyncio.to_thread(cached_chart, days)
     await update.effective_chat.send_photo(
         InputFile(png, filename="history.png"),
         caption="Leg heaviness (line) and session load (bars), last 6 weeks.",

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from telegram import Update
 
 from bot.app import build_application, running
 from bot.clock import Clock
 from bot.config import load_settings
 from bot.fakeapi import FakeBotAPI
-from bot.flood import SLOW_DOWN
+from bot.flood import SLOW_DOWN, flood_key
 from tests.conftest import REPLY, TOKEN, onboard, svc
 from tests.simulation import idle
 from tests.test_e2e_checkin import ANSWERS, answer_all
@@ -157,3 +158,27 @@ async def test_data_files_are_owner_only(api: FakeBotAPI, bot, data_dir: Path) -
     await onboard(user)  # a second write leaves a .bak too
     assert await asyncio.to_thread(modes, data_dir) == {("dir", 0o700), ("file", 0o600)}
     assert (data_dir / "athletes" / "907.json.bak").exists()
+
+
+def _update(chat: dict, sender_chat: dict | None = None, user_id: int | None = None) -> Update:
+    """A message update in `chat`, from a user or sent as a chat."""
+    message: dict = {"message_id": 1, "date": 0, "chat": chat, "text": "/report"}
+    if sender_chat is not None:
+        message["sender_chat"] = sender_chat
+    if user_id is not None:
+        message["from"] = {"id": user_id, "is_bot": user_id == ANONYMOUS, "first_name": "A"}
+    kind = "channel_post" if chat["type"] == "channel" else "message"
+    return Update.de_json({"update_id": 1, kind: message}, None)
+
+
+ANONYMOUS = 1087968824  # the user Telegram shows for every group's anonymous admins
+
+
+def test_flood_buckets_never_span_two_groups_and_channel_posts_count() -> None:
+    group_a = {"id": -100111, "type": "supergroup", "title": "A"}
+    group_b = {"id": -100222, "type": "supergroup", "title": "B"}
+    channel = {"id": -100333, "type": "channel", "title": "C"}
+    assert flood_key(_update(group_a, group_a, ANONYMOUS)) == -100111
+    assert flood_key(_update(group_b, group_b, ANONYMOUS)) == -100222
+    assert flood_key(_update(channel, channel)) == -100333
+    assert flood_key(_update(group_a, user_id=42)) == 42

@@ -207,3 +207,17 @@ async def test_a_team_moves_to_its_supergroup_once(store: Store) -> None:
     assert await store.teams.move(-7, -1007) is None
     await store.teams.wake(-1008, NOW)
     assert [t for t, _ in await store.teams.claim_due(NOW)] == [-1008]
+
+
+async def test_coached_by_follows_every_change(store: Store) -> None:
+    """A /roster reads only the coach's teams: the index follows adds, removals and moves."""
+    for team_id, coaches in ((-1, {"7": {}}), (-2, {"7": {}, "8": {}}), (-3, {"8": {}})):
+        await store.teams.update(team_id, lambda t, c=coaches, i=team_id: t.update(id=i, coaches=c))
+    assert await store.teams.coached_by(7) == [-2, -1]
+    await store.teams.update(-1, lambda t: t["coaches"].pop("7"))
+    assert await store.teams.coached_by(7) == [-2]
+    await store.teams.move(-2, -1002)
+    assert await store.teams.coached_by(7) == [-1002]
+    assert await store.teams.coached_by(8) == [-1002, -3]
+    await store.forget(8)
+    assert await store.teams.coached_by(8) == []

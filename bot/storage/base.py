@@ -39,6 +39,10 @@ class TeamStore(ABC):
         """The team stored under this group chat id."""
 
     @abstractmethod
+    async def coached_by(self, uid: int) -> list[int]:
+        """The ids of the teams the person coaches (a /roster reads only these)."""
+
+    @abstractmethod
     async def update(self, team_id: int, fn: Callable[[Team], T]) -> T:
         """Change a team in one atomic write (`fn` mutates the dict, {} when new, and returns)."""
 

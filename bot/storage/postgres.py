@@ -542,6 +542,12 @@ class PostgresTeamStore(TeamStore):
         """The team stored under this group chat id."""
         return await self._store._value("SELECT doc FROM teams WHERE id = $1", team_id)
 
+    async def coached_by(self, uid: int) -> list[int]:
+        """The teams whose coaches include the person."""
+        return await self._store._column(
+            "SELECT id FROM teams WHERE doc -> 'coaches' ? $1 ORDER BY id", str(uid)
+        )
+
     async def drop_backup(self, team_id: int) -> None:
         """Nothing to drop: a team's row is updated in place, no previous version is kept."""
 

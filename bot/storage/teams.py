@@ -29,6 +29,7 @@ class TinyTeamStore(TeamStore):
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
         self.agenda: Agenda[int] = Agenda()
+        self._coaching: dict[int, set[int]] | None = None  # coach -> teams, built on first use
 
     def prepare(self) -> None:
         """Create the folder (owner-only)."""
@@ -71,7 +72,34 @@ class TinyTeamStore(TeamStore):
             result = fn(team)
             if team:
                 storage.write(team)
+                self._note_coaches(team_id, team)
             return copy.deepcopy(result)
+
+    def _note_coaches(self, team_id: int, team: Team) -> None:
+        """Keep the coach index in step with a team just written."""
+        with self._guard:
+            if self._coaching is None:
+                return
+            for teams in self._coaching.values():
+                teams.discard(team_id)
+            for coach in team.get("coaches", {}):
+                self._coaching.setdefault(int(coach), set()).add(team_id)
+
+    def _coached_by_sync(self, uid: int) -> list[int]:
+        """The ids of the teams `uid` coaches (the index is built from the files once)."""
+        if self._coaching is None:
+            index: dict[int, set[int]] = {}
+            for team in self.scan():
+                for coach in team.get("coaches", {}):
+                    index.setdefault(int(coach), set()).add(int(team["id"]))
+            with self._guard:
+                self._coaching = self._coaching if self._coaching is not None else index
+        with self._guard:
+            return sorted(self._coaching.get(uid, ()))
+
+    async def coached_by(self, uid: int) -> list[int]:
+        """The teams the person coaches, without reading every team."""
+        return await asyncio.to_thread(self._coached_by_sync, uid)
 
     async def drop_backup(self, team_id: int) -> None:
         """Remove the team file's `.bak` (the version before an erase) and sync the folder."""
@@ -106,7 +134,9 @@ class TinyTeamStore(TeamStore):
                     return None
                 moved, stub = moved_team(team, new_id)
                 self._storage(new_id).write(moved)
+                self._note_coaches(new_id, moved)
             self._storage(old_id).write(stub)
+            self._note_coaches(old_id, stub)
             return copy.deepcopy(moved)
 
     async def move(self, old_id: int, new_id: int) -> Team | None:
