@@ -9,9 +9,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import ConfigError, load_settings, load_storage_settings
@@ -23,24 +21,14 @@ from bot.storage.transfer import ImportMismatch, import_tinydb
 
 def run_bot(_file: Path | None) -> None:
     """Run the bot against Telegram (or BOT_API_URL) until Ctrl+C / SIGTERM."""
-    from bot.app import build_application, check_store, check_token
+    from bot.app import build_application, check_store, check_token, serve
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.token.get_secret_value())
     asyncio.run(check_store(settings))
     app = build_application(settings)
     asyncio.run(check_token(settings))
-    if settings.webhook_url and settings.webhook_secret:  # Settings demand both or neither
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    asyncio.run(serve(app, settings))
 
 
 def run_sandbox(_file: Path | None) -> None:

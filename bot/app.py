@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, timedelta
+from urllib.parse import urlsplit
 
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.ext import AIORateLimiter, Application, Defaults
 
 import handlers
@@ -15,6 +18,7 @@ from bot import flood
 from bot.clock import Clock, make_clock
 from bot.config import Settings
 from bot.http import BoundedHTTPXRequest
+from bot.intake import DurablePolling, DurableWebhook
 from bot.reminders import Reminders
 from bot.services import KEY, Services
 from bot.storage import Store, TinyStore
@@ -34,8 +38,6 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         Application.builder()
         .token(settings.token.get_secret_value())
         .defaults(Defaults(tzinfo=UTC))
-        .post_init(on_startup)
-        .post_shutdown(on_shutdown)
         .concurrent_updates(PerUserUpdateProcessor(guard=store.serialised))
         .request(
             BoundedHTTPXRequest(
@@ -117,17 +119,48 @@ async def on_shutdown(app: Application) -> None:
 
 @asynccontextmanager
 async def running(app: Application, poll_timeout: int = 10) -> AsyncIterator[Application]:
-    """Run the bot with long polling inside an already running event loop (tests, sandbox)."""
+    """Run the bot with durable long polling inside a running event loop (tests, sandbox)."""
     await app.initialize()
     await on_startup(app)
     await app.start()
-    await app.updater.start_polling(
-        poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
-    )
+    polling = DurablePolling(app, poll_timeout)
+    await polling.start()
     try:
         yield app
     finally:
-        await app.updater.stop()
+        await polling.stop()
+        await app.stop()
+        await app.shutdown()
+        await on_shutdown(app)
+
+
+async def serve(app: Application, settings: Settings) -> None:
+    """Run until SIGTERM or Ctrl+C: a webhook server with BOT_WEBHOOK_URL, else long polling;
+    either confirms an update to Telegram only once it has been handled."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await app.initialize()
+    await on_startup(app)
+    await app.start()
+    if settings.webhook_url and settings.webhook_secret:  # Settings demand both or neither
+        intake: DurablePolling | DurableWebhook = DurableWebhook(
+            app,
+            settings.webhook_listen,
+            settings.webhook_port,
+            urlsplit(settings.webhook_url).path,
+            settings.webhook_secret.get_secret_value(),
+        )
+        await intake.start(settings.webhook_url)
+    else:
+        intake = DurablePolling(app)
+        await intake.start()
+    log.info("receiving updates (%s)", type(intake).__name__)
+    try:
+        await stop.wait()
+    finally:
+        await intake.stop()
         await app.stop()
         await app.shutdown()
         await on_shutdown(app)

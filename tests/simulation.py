@@ -45,12 +45,12 @@ def guidance_id(event: BotEvent) -> str | None:
 
 def pick_answer(event: BotEvent, rng: random.Random) -> str | None:
     """Callback data of an answer to the question in `event` (always consenting)."""
-    options = [(label, data) for row in event.buttons for label, data in row]
-    answers = [(label, data) for label, data in options if data and data.startswith("q|")]
-    if not answers:
-        return None
-    agree = [data for label, data in answers if "I agree" in label]
-    return agree[0] if agree else rng.choice(answers)[1]
+    options = [(label, data) for row in event.buttons for label, data in row if data]
+    agree = [data for label, data in options if "I agree" in label]
+    if agree:  # the first consent question's buttons are not a stored question's
+        return agree[0]
+    answers = [data for _label, data in options if data.startswith("q|")]
+    return rng.choice(answers) if answers else None
 
 
 async def run_athlete(

@@ -189,12 +189,7 @@ async def test_withdrawing_consent_in_settings_stops_storing_and_reminders(
     """After withdrawal pending reminders stop and a new check-in needs consent again."""
     user = api.user(707)
     await checked_in(user, HEAVY)
-    await user.send("/settings")
-    await user.expect("Your settings")
-    await user.press_data("set|consent")
-    await user.expect("Withdraw consent?")
-    await user.press("Yes, withdraw")
-    await user.expect("Consent withdrawn")
+    await withdraw(user)
     assert set((await statuses(bot, 707)).values()) == {"cancelled"}
     assert (await svc(bot).store.profile(707))["consent"] is False
     await user.send("/checkin")
