@@ -26,12 +26,18 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RETRY_PAUSE = 1.0  # seconds after a failed getUpdates before asking again
 BUSY_WAIT = 1.0  # at most this long before polling again while only old updates are in flight
+UPDATE_TIMEOUT = 120  # seconds: far beyond any real handler (timeouts and retries included)
 MAX_BODY = 1 << 20  # a Telegram update is far smaller than 1 MiB
 
 
 async def handle(app: Application, update: Update) -> None:
-    """Handle one update through the application's per-athlete ordering, until its end."""
-    await app.update_processor.process_update(update, app.process_update(update))
+    """Handle one update through the application's per-athlete ordering, until its end; one
+    that hangs is abandoned after UPDATE_TIMEOUT so it cannot hold up everyone else's."""
+    try:
+        async with asyncio.timeout(UPDATE_TIMEOUT):
+            await app.update_processor.process_update(update, app.process_update(update))
+    except TimeoutError:
+        log.error("update %s took over %s s; abandoned", update.update_id, UPDATE_TIMEOUT)
 
 
 class DurablePolling:
@@ -139,7 +145,7 @@ class DurableWebhook:
         self.path = "/" + path.lstrip("/")
         self.secret = secret.encode()
         self._runner: web.AppRunner | None = None
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
 
     async def start(self, url: str) -> None:
         """Listen, then ask Telegram to post updates to `url`."""
@@ -158,7 +164,7 @@ class DurableWebhook:
             await self._runner.cleanup()
             self._runner = None
         if self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     async def _receive(self, request: web.Request) -> web.Response:
         """Check the secret (in constant time), handle the update, then confirm it."""
@@ -171,9 +177,11 @@ class DurableWebhook:
             return web.Response(status=400, text="not an update")
         if update is None:
             return web.Response(status=400, text="not an update")
-        task = asyncio.create_task(handle(self.app, update))  # finishes even if the caller hangs up
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+        task = self._in_flight.get(update.update_id)  # Telegram resent a slow one: join it
+        if task is None:
+            task = asyncio.create_task(handle(self.app, update))  # runs on if the caller leaves
+            self._in_flight[update.update_id] = task
+            task.add_done_callback(lambda _t, uid=update.update_id: self._in_flight.pop(uid))
         await asyncio.shield(task)
         return web.Response(status=200)
 

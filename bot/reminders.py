@@ -25,6 +25,7 @@ from telegram.ext import Application, ContextTypes
 from bot import callbacks
 from bot.clock import Clock
 from bot.parsing import zone
+from bot.profiles import consented
 from bot.storage import StorageWriteError, Store
 from rules.model import CheckIn
 from rules.preferences import READINESS_KIND, plan_readiness
@@ -263,6 +264,9 @@ class Reminders:
             log.info("dropping reminder %s (%s): no longer useful", reminder_id, record["kind"])
             await self._settle(user_id, record, "dropped", now, reason="expired")
             return
+        if record["kind"] in TEAM_PROMPT_KINDS and not consented(await self.store.profile(user_id)):
+            await self._settle(user_id, record, "cancelled", now, reason="consent withdrawn")
+            return
         since = record.get("unless_checkin_since")
         if since and await self._checked_in(user_id, datetime.fromisoformat(since)):
             await self._settle(user_id, record, "cancelled", now, reason="checked in")
@@ -309,7 +313,9 @@ class Reminders:
         if following is not None:
             changes["renewed"] = True
         new = [following] if following else []
-        await self.store.change_reminders(user_id, {record["id"]: changes}, new, create=False)
+        await self.store.change_reminders(
+            user_id, {record["id"]: changes}, new, create=False, if_changed=True
+        )
 
     async def _retry(self, user_id: int, reminder_id: str, at: datetime) -> None:
         """Hand a reminder back to the store for another attempt at `at` (best effort)."""

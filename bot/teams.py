@@ -260,10 +260,10 @@ class TeamScheduler:
         return await self._next_look(team_id, now)
 
     async def _fan_out(self, team: Team, occurrence: Occurrence) -> None:
-        """Store each active member's prompts (idempotent) and hand them to the dispatcher."""
+        """Store each active, consenting member's prompts (idempotent) for the dispatcher."""
         for uid in members(team):
             profile = await self.store.profile(uid)
-            if not profile or profile.get("active") is False:
+            if not consented(profile) or profile.get("active") is False:
                 continue
             await self.store.add_reminders(uid, prompt_records(team, occurrence, uid), create=False)
         log.info("team %s: session %s ended; prompts queued", team["id"], occurrence.key)
@@ -273,9 +273,14 @@ class TeamScheduler:
         now = self.clock.now()
         message = await self._compose(bot, team, item)
         if message is None:
-            await self._settle(team["id"], item["id"], {"status": "dropped"})
+            if item["kind"] == "alert":  # withheld: nothing about the athlete is kept
+                await self.store.teams.update(team["id"], _forget_item(item["id"]))
+            else:
+                await self._settle(team["id"], item["id"], {"status": "dropped"})
             return
         chat_id, text, markup = message
+        if item["kind"] == "summary" and "text" not in item:  # fixed before it is ever sent
+            await self._settle(team["id"], item["id"], {"text": text})
         outcome = await send_once(bot, chat_id, text, markup, now)
         if outcome.migrate_to is not None and chat_id == team["id"]:
             await self.follow_migration(team["id"], outcome.migrate_to)  # resent from there
@@ -296,6 +301,12 @@ class TeamScheduler:
         self, bot: Bot, team: Team, item: dict[str, Any]
     ) -> tuple[int, str, InlineKeyboardMarkup | None] | None:
         """(chat, text, buttons) for an outbox item, or None when it must not be sent any more."""
+        if item["kind"] == "summary" and item.get("text"):  # a retry sends the same text
+            return (
+                team["id"],
+                item["text"],
+                bot_link_markup(bot, "Join / check in", join_payload(team)),
+            )
         if item["kind"] == "summary":
             start = datetime.fromisoformat(item["session_start"])
             summary = await session_summary(self.store, team, start)
@@ -306,6 +317,13 @@ class TeamScheduler:
             text = CHANNEL_NOTE.format(title=team["title"])
             return item["chat_id"], text, bot_link_markup(bot, "✅ Check in privately", "checkin")
         return await self._compose_alert(bot, team, item)
+
+    async def _summary_text(self, team: Team, item: dict[str, Any]) -> str:
+        """The group summary of the item's session, computed from the store."""
+        start = datetime.fromisoformat(item["session_start"])
+        summary = await session_summary(self.store, team, start)
+        when = start.astimezone(zone(team.get("tz") or self.default_tz))
+        return summary.render(team["title"], when.strftime("%a %d %b %H:%M"))
 
     async def _compose_alert(
         self, bot: Bot, team: Team, item: dict[str, Any]
@@ -399,6 +417,11 @@ class TeamScheduler:
 
             if await self.store.teams.update(team_id, add):
                 await self.wake(team_id)
+
+
+def _forget_item(item_id: str) -> Callable[[Team], None]:
+    """A team update deleting one outbox item."""
+    return lambda team: team.get("outbox", {}).pop(item_id, None)
 
 
 def _mark_processed(now: datetime, items: list[dict[str, Any]]) -> Callable[[Team], Team]:

@@ -44,7 +44,8 @@ HELP = (
     "/leave: leave a team (its coaches stop seeing your data at once)\n"
     "/roster: for coaches, your teams and the athletes who share with you\n\n"
     "I remind you to refuel 30–60 min after you finish, to wind down before bed, and I check "
-    "back after 48 h when your legs were very heavy; any reminder can be snoozed 15 min. "
+    "back two days after a session when your legs were heavy or hurt; any reminder can be "
+    "snoozed 15 min. "
     "General guidance, not medical advice."
 )
 

@@ -99,13 +99,13 @@ async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if action == callbacks.WHY:
         await answer_query(query)
         await _show_why(update, context, cid, 0)
+    elif not consented(await svc.store.profile(uid)):  # Already ate / Answer store new data
+        await answer_query(query, WITHDRAWN, alert=True)
+        await drop_buttons(query, prefix=action)
     elif action == callbacks.ATE:
         await svc.store.mark_refuelled(uid, cid, svc.clock.now().isoformat(), NUTRITION_KINDS)
         await answer_query(query, "Logged, nice! No more refuel reminders for this session.")
         await drop_buttons(query, prefix=callbacks.ATE)
-    elif not consented(await svc.store.profile(uid)):
-        await answer_query(query, WITHDRAWN, alert=True)
-        await drop_buttons(query)
     else:
         await answer_query(query)
         await drop_buttons(query)

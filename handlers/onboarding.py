@@ -15,7 +15,7 @@ from bot.flows import CHECKIN, CONSENT, ONBOARDING
 from bot.profiles import athlete_zone, consented
 from bot.schedule import reschedule
 from bot.services import Services, services
-from handlers.common import DRAFT, answer_query, keyboard
+from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 from handlers.flow import Draft, on_complete, start_flow
 
 WELCOME = (
@@ -29,6 +29,14 @@ WELCOME = (
 DECLINED = (
     "No problem: I haven't stored anything about you. Without storing answers I can't give "
     "personal advice or reminders. Send /start if you change your mind."
+)
+ALREADY_SET_UP = (
+    "That's an old question: you're set up already. /start changes your answers, /settings "
+    "withdraws consent and /forget erases everything."
+)
+STILL_WITHDRAWN = (
+    "Understood: consent stays withdrawn, so I store nothing new. What you saved earlier stays "
+    "until you send /forget."
 )
 THEN = "_then"
 CODE_KEY = "_join"  # the join link a new athlete came through, kept until set-up is done
@@ -64,6 +72,10 @@ async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     query = update.callback_query
     parsed = callbacks.parse_consent(query.data or "")
     await answer_query(query)
+    if await services(context).store.profile(update.effective_user.id) is not None:
+        await drop_buttons(query)  # an old question: /start and /settings change consent
+        await update.effective_chat.send_message(ALREADY_SET_UP)
+        return
     if parsed is None:
         with suppress(BadRequest):
             await query.edit_message_text(f"{CONSENT.prompt}\n\n✓ No thanks")
@@ -119,9 +131,12 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
                 "Understood: from now on I won't store new answers. What you saved earlier "
                 "stays until you send /forget. Change your mind any time with /start."
             )
-        else:
-            await svc.store.forget(uid)
+        elif profile is None:
+            await svc.store.forget(uid)  # a half-done set-up leaves nothing behind
             await chat.send_message(DECLINED)
+        else:  # consent was withdrawn before: what was saved stays until /forget
+            await svc.store.set_state(uid, DRAFT, None)
+            await chat.send_message(STILL_WITHDRAWN)
         return
     now = svc.clock.now()
     changes = {

@@ -142,3 +142,26 @@ async def test_old_records_without_stored_points_are_still_explained(store: Stor
     points = await advised_points(store, UID, "old", "UTC")
     assert points
     assert all(p.sources or p.beyond for p in points)
+
+
+async def test_a_daily_reminder_cancelled_meanwhile_is_not_renewed(store: Store) -> None:
+    """Consent withdrawn (or the morning check-in switched off) while the reminder was being
+    sent: settling it afterwards renews nothing."""
+    from bot.clock import Clock
+    from bot.reminders import Reminders
+
+    daily = {
+        "id": "r1",
+        "user_id": UID,
+        "checkin_id": None,
+        "kind": "readiness",
+        "due_at": MORNING.isoformat(),
+        "expires_at": (MORNING + timedelta(hours=4)).isoformat(),
+        "text": "Good morning!",
+        "status": "pending",
+        "repeat": {"tz": "UTC", "at": "07:00"},
+    }
+    await store.add_reminders(UID, [daily])
+    await store.set_reminders_status(UID, lambda _r: True, {"status": "cancelled"})
+    await Reminders(store, Clock())._settle(UID, daily, "sent", MORNING)
+    assert [r["status"] for r in await store.reminders(UID)] == ["cancelled"]

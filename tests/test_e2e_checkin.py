@@ -26,7 +26,7 @@ async def guidance_after_checkin(user: FakeUser) -> BotEvent:
     await onboard(user)
     await user.send("/checkin")
     await answer_all(user, ANSWERS)
-    return await user.expect("3:1")
+    return await user.expect("3:1 carb")
 
 
 def offers(event: BotEvent, label: str) -> bool:
@@ -40,7 +40,7 @@ async def test_full_checkin_gives_guidance_and_stores_record(api: FakeBotAPI, bo
     await onboard(user)
     await user.send("/checkin")
     await answer_all(user, ANSWERS)
-    reply = await user.expect("3:1")
+    reply = await user.expect("3:1 carb")
     assert reply.text.startswith("Eat a 3:1 carb-to-protein snack by ")
     assert "after a long, very hard session are normal" in reply.text
     assert "doctor" not in reply.text  # breathing up right after the session is expected
@@ -201,7 +201,7 @@ async def test_redelivered_final_update_does_not_duplicate(api: FakeBotAPI, bot)
     await answer_all(user, ANSWERS[:-1])
     await user.expect("hours did you sleep")
     last = await user.press("7 h")
-    await user.expect("3:1")
+    await user.expect("3:1 carb")
     api.inject_update(last)
     await user.send("/help")
     await user.expect("what I can do")

@@ -487,11 +487,13 @@ async def test_an_alert_queued_before_withdrawal_never_reaches_the_coach(
     await svc(bot).store.update_profile(ana.id, {"consent": False})  # withdrawn meanwhile
     await svc(bot).teams.red_flag(ana.id, record["id"])  # the alert that was already queued
 
-    async def settled() -> bool:
+    async def withheld() -> bool:  # the alert is deleted, not kept as "dropped"
         team = await svc(bot).store.teams.get(GROUP)
-        return [i["status"] for i in team["outbox"].values() if i["kind"] == "alert"] == ["dropped"]
+        return not [i for i in team["outbox"].values() if i["kind"] == "alert"]
 
-    await eventually(settled)
+    await eventually(withheld)
+    exported = await svc(bot).store.export_all(coach.id)
+    assert "alerts" not in exported["teams"][0]
     assert not [e for e in coach.events if "Red flag" in (e.text or "")]
 
 

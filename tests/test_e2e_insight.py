@@ -248,3 +248,19 @@ async def test_after_withdrawal_old_buttons_store_nothing_and_rearm_nothing(
     await user.expect("what I can do")
     sent = [e for e in user.events if e.kind == "message" and "still heavy" in (e.text or "")]
     assert len(sent) == 1  # the snooze re-armed nothing
+
+
+async def test_after_withdrawal_already_ate_and_old_consent_buttons_store_nothing(
+    api: FakeBotAPI, bot
+) -> None:
+    user = api.user(710)
+    await checked_in(user, HEAVY)
+    reply = [e for e in user.events if e.kind == "message" and REPLY in (e.text or "")][-1]
+    await withdraw(user)
+    await user.press("Already ate", message_id=reply.message_id)
+    await user.expect("withdrawn consent", kind="callback_answer")
+    [record] = await svc(bot).store.checkins(710)
+    assert record["refuelled_at"] is None
+    await user.press_data("c|n")  # a consent question from long ago
+    await user.expect("old question")
+    assert (await svc(bot).store.profile(710))["consent"] is False

@@ -72,7 +72,7 @@ async def test_last_call_fires_and_nothing_after_window(api: FakeBotAPI, bot, cl
     clock.advance(timedelta(minutes=20))
     await user.send("/help")
     await user.expect("what I can do")
-    refuels = [e for e in user.events if "3:1" in (e.text or "") and e.kind == "message"]
+    refuels = [e for e in user.events if "3:1 carb" in (e.text or "") and e.kind == "message"]
     assert len(refuels) == 3  # the reply, the opening reminder and the last call
 
     async def both_sent() -> bool:  # the "sent" mark follows Telegram's answer

@@ -208,7 +208,7 @@ def check(h: Harness, user: FakeUser, owed: int, events: int, owner_before: byte
     if owed:
         assert events > 0, "the user got no answer at all"
     texts = " ".join(e.text or "" for e in user.events)
-    assert "3:1" not in texts
+    assert "3:1 carb" not in texts
     assert "From the article" not in texts
     assert h.owner_file() == owner_before, "another user's update changed the owner's data"
     path = h.data_dir / "athletes" / f"{user.id}.json"

@@ -136,7 +136,7 @@ async def test_no_button_reveals_another_athletes_data(api: FakeBotAPI, bot) -> 
     await intruder.send("/privacy")
     await intruder.expect("What I store")
     texts = " ".join(e.text or "" for e in intruder.events)
-    assert "3:1" not in texts
+    assert "3:1 carb" not in texts
     assert advice.text[:40] not in texts
     assert "From the article" not in texts
     assert await svc(bot).store.everything(905) == before

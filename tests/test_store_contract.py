@@ -221,3 +221,20 @@ async def test_coached_by_follows_every_change(store: Store) -> None:
     assert await store.teams.coached_by(8) == [-1002, -3]
     await store.forget(8)
     assert await store.teams.coached_by(8) == []
+
+
+async def test_forget_leaves_no_team_backup_behind(store: Store, data_dir: Path) -> None:
+    """A member who left a team and one whose team moved to a supergroup: after /forget no team
+    file, backup or set-aside copy mentions them (only TinyDB keeps backups)."""
+    member = {"name": "Quintessa", "joined_at": NOW.isoformat()}
+    for team_id in (-5, -6):
+        await store.teams.update(team_id, lambda t, i=team_id: t.update(id=i, members={}))
+        await store.join_team(UID, team_id, member)
+    await store.leave_team(UID, -5)  # the .bak of -5 still holds the member
+    await store.teams.move(-6, -1006)  # the .bak of -6 holds the whole team before the stub
+    await store.forget(UID)
+    for path in (data_dir / "teams").glob("*") if (data_dir / "teams").exists() else []:
+        text = path.read_bytes()
+        assert b"Quintessa" not in text, path
+        assert str(UID).encode() not in text, path
+    assert await store.export_all(UID) == {}

@@ -22,6 +22,7 @@ from bot.fakeapi import BotEvent, FakeBotAPI
 from bot.reminders import MAX_PARALLEL_SENDS, REPLY
 from tests.conftest import TOKEN, direct_store, eventually, onboard
 from tests.pgcluster import TempCluster
+from tests.simulation import guidance_id
 from tests.test_e2e_checkin import ANSWERS, answer_all
 from tests.test_e2e_coach import seed_team
 from tests.workers import Workers
@@ -159,7 +160,7 @@ async def test_checkin_continues_across_workers(
         await onboard(user)
         await user.send("/checkin")
         await answer_all(user, ANSWERS)
-        await user.expect("3:1")
+        await user.expect("3:1 carb")
         async with direct_store(tmp_path / "unused", url) as store:
 
             async def reply_settled() -> bool:
@@ -170,7 +171,7 @@ async def test_checkin_continues_across_workers(
             checkins = await store.checkins(user.id)
         forwarded = dict(workers.proxy.forwarded)
     assert len(checkins) == 1
-    guidance = [e for e in user.events if e.kind == "message" and "3:1" in (e.text or "")]
+    guidance = [e for e in user.events if e.kind == "message" and guidance_id(e)]
     assert len(guidance) == 1, [e.describe() for e in user.events]
     assert sorted(forwarded) == sorted(w.upstream for w in workers.workers)
     assert min(forwarded.values()) >= 5, forwarded

@@ -64,8 +64,9 @@ class TeamStore(ABC):
         """Release a claimed team, due next at `next_at` unless it was woken meanwhile."""
 
     @abstractmethod
-    async def drop_backup(self, team_id: int) -> None:
-        """Remove any previous version kept of the team's document (after an erase)."""
+    async def purge_residue(self, uid: int) -> None:
+        """Remove every previous version, set-aside copy or leftover of a team document that
+        mentions the person (after an erase)."""
 
 
 class Store(ABC):
@@ -173,8 +174,10 @@ class Store(ABC):
         *,
         when: Callable[[Record], bool] = pending,
         create: bool = True,
+        if_changed: bool = False,
     ) -> list[Record]:
-        """Merge per-id changes into reminders that pass `when` and add new ones in one write."""
+        """Merge per-id changes into reminders that pass `when` and add new ones in one write
+        (with `if_changed`, only when some change applied: a renewal of what was settled)."""
 
     @abstractmethod
     async def claim_reminders(self, now: datetime, limit: int) -> list[tuple[int, str]]:
@@ -210,7 +213,7 @@ class Store(ABC):
         for team in await self.teams.all():
             if mentions(team, uid):
                 await self.teams.update(int(team["id"]), scrub(uid))
-                await self.teams.drop_backup(int(team["id"]))
+        await self.teams.purge_residue(uid)
         await self._erase(uid)
 
     async def export_all(self, uid: int) -> dict[str, list[Record]]:
@@ -269,12 +272,17 @@ def mentions(team: Team, uid: int) -> bool:
 
 
 def mentioned(team: Team, uid: int) -> Record:
-    """What a team document holds about the person: its id and title, then each mention."""
+    """What a team document holds about the person: its id and title, then each mention. An
+    alert addressed to them as a coach is about someone else: only that it was sent, and when."""
     found: Record = {"team_id": team["id"], "title": team.get("title")}
     for section in PERSON_SECTIONS:
         if str(uid) in team.get(section, {}):
             found[section] = team[section][str(uid)]
-    alerts = [item for item in team.get("outbox", {}).values() if _about(item, uid)]
+    alerts = [
+        item if item.get("uid") == uid else {k: item.get(k) for k in ("kind", "status", "due_at")}
+        for item in team.get("outbox", {}).values()
+        if _about(item, uid)
+    ]
     return found | ({"alerts": alerts} if alerts else {})
 
 
@@ -294,8 +302,16 @@ def scrub(uid: int) -> Callable[[Team], bool]:
 
 
 def drop_member(uid: int) -> Callable[[Team], bool]:
-    """A team update removing a member; True if they were one."""
-    return lambda team: team.get("members", {}).pop(str(uid), None) is not None
+    """A team update removing a member and any alert about them not yet sent; True if they
+    were a member."""
+
+    def drop(team: Team) -> bool:
+        outbox = team.get("outbox", {})
+        for key in [k for k, item in outbox.items() if item.get("uid") == uid]:
+            del outbox[key]
+        return team.get("members", {}).pop(str(uid), None) is not None
+
+    return drop
 
 
 def link_team(profile: Record, team_id: int, joined_at: str | None) -> Record:

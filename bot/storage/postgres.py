@@ -404,6 +404,7 @@ class PostgresStore(Store):
         *,
         when: Callable[[Record], bool] = pending,
         create: bool = True,
+        if_changed: bool = False,
     ) -> list[Record]:
         """Merge per-id changes into reminders that pass `when` and add new ones in one write."""
         async with self._athlete(uid) as conn:
@@ -414,7 +415,9 @@ class PostgresStore(Store):
             )
             touched = [row[0] | changes[row[0]["id"]] for row in rows if when(row[0])]
             await conn.executemany(UPDATE_REMINDER, [_changed(uid, doc) for doc in touched])
-            if new and not create and not await _stored(conn, uid):
+            if (new and not create and not await _stored(conn, uid)) or (
+                if_changed and not touched
+            ):
                 new = []
             await conn.executemany(INSERT_REMINDER, [_row(uid, r) for r in new])
             return copy.deepcopy([*touched, *new])
@@ -548,8 +551,8 @@ class PostgresTeamStore(TeamStore):
             "SELECT id FROM teams WHERE doc -> 'coaches' ? $1 ORDER BY id", str(uid)
         )
 
-    async def drop_backup(self, team_id: int) -> None:
-        """Nothing to drop: a team's row is updated in place, no previous version is kept."""
+    async def purge_residue(self, uid: int) -> None:
+        """Nothing to purge: a team's row is updated in place, no previous version is kept."""
 
     async def update(self, team_id: int, fn: Callable[[Team], T]) -> T:
         """Change a team in one transaction under the team's lock."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.storage.agenda import AT_ONCE, Agenda
-from bot.storage.atomic import AtomicJSONStorage, backup_path, fsync_dir
+from bot.storage.atomic import AtomicJSONStorage, fsync_dir
 from bot.storage.base import Team, TeamStore, moved_team
 
 T = TypeVar("T")
@@ -101,15 +101,21 @@ class TinyTeamStore(TeamStore):
         """The teams the person coaches, without reading every team."""
         return await asyncio.to_thread(self._coached_by_sync, uid)
 
-    async def drop_backup(self, team_id: int) -> None:
-        """Remove the team file's `.bak` (the version before an erase) and sync the folder."""
+    async def purge_residue(self, uid: int) -> None:
+        """Delete every backup, set-aside corrupt copy and killed-write leftover in the teams
+        folder that mentions the person (a backup only: the live files were scrubbed)."""
+        needle = str(uid).encode()
 
-        def drop() -> None:
-            with self._lock(team_id):
-                backup_path(self._storage(team_id).path).unlink(missing_ok=True)
-                fsync_dir(self.folder)
+        def purge() -> None:
+            with self._guard:
+                for entry in os.scandir(self.folder):
+                    residue = entry.name.endswith(".bak") or ".corrupt-" in entry.name
+                    residue = residue or entry.name.endswith(".tmp")
+                    if residue and needle in Path(entry.path).read_bytes():
+                        os.unlink(entry.path)
+            fsync_dir(self.folder)
 
-        await asyncio.to_thread(drop)
+        await asyncio.to_thread(purge)
 
     async def all(self) -> list[Team]:
         """Every stored team (for rare look-ups such as a coach's roster)."""

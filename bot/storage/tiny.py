@@ -348,6 +348,7 @@ class TinyStore(Store):
         *,
         when: Callable[[dict[str, Any]], bool] = pending,
         create: bool = True,
+        if_changed: bool = False,
     ) -> list[dict[str, Any]]:
         """Merge per-id changes into reminders that pass `when` and add new ones in one write."""
         changes, new = copy.deepcopy(changes), copy.deepcopy(new)
@@ -359,8 +360,9 @@ class TinyStore(Store):
                 if doc.get("id") in changes and when(doc):
                     table.update(changes[doc["id"]], doc_ids=[doc.doc_id])
                     touched.append({**doc, **changes[doc["id"]]})
-            table.insert_multiple(new)
-            return copy.deepcopy([*touched, *new])
+            added = new if touched or not if_changed else []
+            table.insert_multiple(added)
+            return copy.deepcopy([*touched, *added])
 
         written = await self._write(uid, apply, create=create) or []
         self._index(uid, written)
