@@ -106,7 +106,8 @@ async def on_startup(app: Application) -> None:
     """Connect the store, register the command menu and start the reminder and team ticks."""
     svc: Services = app.bot_data[KEY]
     await svc.store.open()
-    await app.bot.set_my_commands(handlers.basics.COMMANDS)
+    for scope, menu in handlers.basics.COMMAND_MENUS:
+        await app.bot.set_my_commands(menu, scope=scope)
     svc.reminders.start(app, svc.settings.tick_seconds)
     svc.teams.start(app, svc.settings.tick_seconds)
     log.info("bot @%s ready (worker %s)", app.bot.username, svc.settings.worker_id)

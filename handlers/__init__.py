@@ -76,6 +76,7 @@ def register(app: Application) -> None:
             ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(filters.StatusUpdate.MIGRATE, coach.on_migrate),
             *(CommandHandler(name, fn, filters=PRIVATE) for name, fn in commands.items()),
+            CommandHandler("help", basics.group_help, filters=filters.ChatType.GROUPS),
             CommandHandler(list(commands), basics.group_command, filters=~PRIVATE),
             CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),
             CallbackQueryHandler(onboarding.on_consent, pattern=r"^c\|"),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
@@ -30,6 +37,37 @@ COMMANDS = [
     BotCommand("roster", "Coaches: your teams and athletes"),
     BotCommand("help", "What I can do"),
 ]
+
+TEAM_COMMANDS = [
+    BotCommand("team", "Admins: create the team, or /team Europe/Madrid, /team newlink"),
+    BotCommand("session", "Admins: schedule sessions, e.g. /session mon,wed 18:00 90"),
+    BotCommand("report", "Admins: the latest session's team summary"),
+    BotCommand("coach", "Admins: get rosters and red-flag alerts privately"),
+    BotCommand("channel", "Admins: link a channel for post-session notes"),
+]
+MEMBER_COMMANDS = [
+    BotCommand("join", "Join this group's team (privately, you see what is shared first)"),
+    BotCommand("help", "How the team works"),
+]
+# (scope, menu): athletes in private chats, members and admins in groups (Telegram shows the
+# most specific scope that matches; the default is the private menu).
+COMMAND_MENUS = [
+    (BotCommandScopeDefault(), COMMANDS),
+    (BotCommandScopeAllPrivateChats(), COMMANDS),
+    (BotCommandScopeAllGroupChats(), MEMBER_COMMANDS),
+    (BotCommandScopeAllChatAdministrators(), [*TEAM_COMMANDS, *MEMBER_COMMANDS]),
+]
+GROUP_HELP = (
+    "This group can run a team: after each scheduled session every member who joined gets a "
+    "private check-in prompt, and the group gets one summary with totals only (never anyone's "
+    "answers).\n"
+    "Everyone: /join shows the button to join privately (you see what your coaches will see "
+    "before agreeing).\n"
+    "Admins: /team creates it, /session schedules sessions (/session mon,wed 18:00 90), /report "
+    "shows the latest summary, /coach gets you rosters and red-flag alerts privately, /channel "
+    "links a channel.\n"
+    "Check-ins themselves are private: message me directly."
+)
 
 HELP = (
     "Here's what I can do:\n"
@@ -136,6 +174,11 @@ async def edited(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_chat.send_message(
             "I don't pick up edited messages. Please send the corrected answer as a new message."
         )
+
+
+async def group_help(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help in a group: how the team works, and its commands."""
+    await update.effective_chat.send_message(GROUP_HELP)
 
 
 async def group_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -282,10 +282,27 @@ async def test_cancel_drops_the_draft(api: FakeBotAPI, bot) -> None:
 
 
 async def test_command_menu_is_registered(api: FakeBotAPI, bot) -> None:
-    """setMyCommands runs at start-up with the public commands."""
-    [call] = api.calls_of("setMyCommands")
-    names = [c["command"] for c in call["commands"]]
-    assert {"checkin", "start", "help", "cancel"} <= set(names)
+    """setMyCommands runs at start-up per scope: athletes privately, members and admins in
+    groups (the team commands are visible where they work)."""
+    menus = {
+        (call.get("scope") or {"type": "default"})["type"]: {c["command"] for c in call["commands"]}
+        for call in api.calls_of("setMyCommands")
+    }
+    assert {"checkin", "start", "help", "cancel"} <= menus["all_private_chats"]
+    assert menus["default"] == menus["all_private_chats"]
+    assert menus["all_group_chats"] == {"join", "help"}
+    assert {"team", "session", "report", "coach", "channel", "join"} <= menus[
+        "all_chat_administrators"
+    ]
+    assert "checkin" not in menus["all_group_chats"] | menus["all_chat_administrators"]
+
+
+async def test_help_in_a_group_explains_the_team(api: FakeBotAPI, bot) -> None:
+    group = api.group(-1002, "Harriers")
+    await group.send(api.user(512), "/help@HeavyLegsTestBot")
+    text = (await group.expect("/session")).text
+    assert "/join" in text
+    assert "/report" in text
 
 
 async def test_group_commands_point_to_private_chat(api: FakeBotAPI, bot) -> None:
