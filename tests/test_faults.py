@@ -26,7 +26,7 @@ from tests.simulation import (
 )
 
 UPDATER = "telegram.ext.Updater"
-# Figures of the last run, printed for the README's Reliability section.
+# Figures of the last run, printed for docs/reliability.md.
 TOTALS: Counter[str] = Counter()
 
 
