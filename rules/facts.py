@@ -65,7 +65,6 @@ class Facts:
     refuel_deadline: datetime | None
     since_finish: timedelta | None
     legs_some: bool
-    legs_heavy: bool
     sustained: bool
     intense: bool
     heavy_for: timedelta
@@ -263,7 +262,6 @@ def build_facts(
         refuel_deadline=None if finished is None else finished + REFUEL_WINDOW,
         since_finish=None if finished is None else checkin.created_at - finished,
         legs_some=LEG_HEAVINESS.at_least(checkin.leg_heaviness, SOME_HEAVINESS),
-        legs_heavy=start is not None,
         sustained=sustained(checkin),
         intense=intense(checkin),
         heavy_for=heavy_for,

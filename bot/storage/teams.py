@@ -30,6 +30,7 @@ class TinyTeamStore(TeamStore):
         self._guard = threading.Lock()
         self.agenda: Agenda[int] = Agenda()
         self._coaching: dict[int, set[int]] | None = None  # coach -> teams, built on first use
+        self._written_while_building: set[int] = set()
 
     def prepare(self) -> None:
         """Create the folder (owner-only)."""
@@ -78,22 +79,26 @@ class TinyTeamStore(TeamStore):
     def _note_coaches(self, team_id: int, team: Team) -> None:
         """Keep the coach index in step with a team just written."""
         with self._guard:
-            if self._coaching is None:
+            if self._coaching is None:  # not built yet: a build under way re-reads this team
+                self._written_while_building.add(team_id)
                 return
-            for teams in self._coaching.values():
-                teams.discard(team_id)
-            for coach in team.get("coaches", {}):
-                self._coaching.setdefault(int(coach), set()).add(team_id)
+            _index_team(self._coaching, team_id, team)
 
     def _coached_by_sync(self, uid: int) -> list[int]:
-        """The ids of the teams `uid` coaches (the index is built from the files once)."""
+        """The ids of the teams `uid` coaches (the index is built from the files once; teams
+        written while it was being built are read again, so no write is missed)."""
         if self._coaching is None:
             index: dict[int, set[int]] = {}
             for team in self.scan():
-                for coach in team.get("coaches", {}):
-                    index.setdefault(int(coach), set()).add(int(team["id"]))
-            with self._guard:
-                self._coaching = self._coaching if self._coaching is not None else index
+                _index_team(index, int(team["id"]), team)
+            while True:
+                with self._guard:
+                    written, self._written_while_building = self._written_while_building, set()
+                    if not written:
+                        self._coaching = self._coaching if self._coaching is not None else index
+                        break
+                for team_id in written:
+                    _index_team(index, team_id, self._get_sync(team_id) or {})
         with self._guard:
             return sorted(self._coaching.get(uid, ()))
 
@@ -164,3 +169,11 @@ class TinyTeamStore(TeamStore):
         """Index the team's next look-up."""
         if next_at is not None:
             self.agenda.push(team_id, next_at)
+
+
+def _index_team(index: dict[int, set[int]], team_id: int, team: Team) -> None:
+    """Record in `index` (coach -> team ids) exactly the coaches `team` has now."""
+    for teams in index.values():
+        teams.discard(team_id)
+    for coach in team.get("coaches", {}):
+        index.setdefault(int(coach), set()).add(team_id)
