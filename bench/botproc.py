@@ -18,9 +18,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.app import build_application, running
-from bot.config import load_settings
-from bot.services import KEY, Services
+from bot.shell.app import build_application, running
+from bot.shell.config import load_settings
+from bot.shell.context import KEY, Services
 
 
 def rss_kib() -> int:

@@ -12,7 +12,7 @@ from bench import procs
 from bench.config import Sizes
 from bench.seed import seed_athletes
 from bench.table import Row, Target, percentile
-from bot.config import Settings
+from bot.shell.config import Settings
 
 FIRST_UID = 30_000_000
 

@@ -1,4 +1,4 @@
-"""The application shell: everything that is not one feature and not one rule."""
+"""The bot: app shell, athlete domain, teams, storage and the fake Bot API (one package each)."""
 
 import os
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.config import ConfigError, load_settings, load_storage_settings
-from bot.logsetup import configure_logging
+from bot.shell.config import ConfigError, load_settings, load_storage_settings
+from bot.shell.logsetup import configure_logging
 from bot.storage import CorruptDataError, StorageWriteError, StoreUnavailable
 from bot.storage.recover import recovery_hint, restore
 from bot.storage.transfer import ImportMismatch, import_tinydb
@@ -21,7 +21,7 @@ from bot.storage.transfer import ImportMismatch, import_tinydb
 
 def run_bot(_file: Path | None) -> None:
     """Run the bot against Telegram (or BOT_API_URL) until Ctrl+C / SIGTERM."""
-    from bot.app import build_application, check_store, check_token, serve
+    from bot.shell.app import build_application, check_store, check_token, serve
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.token.get_secret_value())
@@ -33,7 +33,7 @@ def run_bot(_file: Path | None) -> None:
 
 def run_sandbox(_file: Path | None) -> None:
     """Chat with the bot in this terminal through the built-in fake Bot API."""
-    from bot.sandbox import main
+    from bot.shell.sandbox import main
 
     main()
 

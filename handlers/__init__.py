@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
+from bot.shell import callbacks
 from handlers import (
     basics,
     checkin,

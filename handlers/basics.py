@@ -16,8 +16,8 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import callbacks
-from bot.services import services
+from bot.shell import callbacks
+from bot.shell.context import services
 from bot.storage import StorageWriteError
 from handlers import flow
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard

@@ -10,12 +10,12 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import callbacks
-from bot.checkins import advised_points, record_checkin
-from bot.flows import CHECKIN, FOLLOWUP
-from bot.profiles import WITHDRAWN, consented
-from bot.reminders import NUTRITION_KINDS
-from bot.services import services
+from bot.athletes.profiles import WITHDRAWN, consented
+from bot.athletes.questions import CHECKIN, FOLLOWUP
+from bot.athletes.recording import advised_points, record_checkin
+from bot.athletes.reminders import NUTRITION_KINDS
+from bot.shell import callbacks
+from bot.shell.context import services
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
 from handlers.onboarding import consented_profile, require_profile

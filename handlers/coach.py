@@ -12,12 +12,12 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.parsing import parse_timezone, zone
-from bot.profiles import new_id
-from bot.services import Services, services
-from bot.sessions import USAGE, add_session, describe, parse_session
+from bot.athletes.parsing import parse_timezone, zone
+from bot.athletes.profiles import new_id
+from bot.shell.context import Services, services
 from bot.storage import Team
-from bot.teams import bot_link_markup, is_admin, join_payload, new_code, published_summary
+from bot.teams.scheduler import bot_link_markup, is_admin, join_payload, new_code, published_summary
+from bot.teams.timetable import USAGE, add_session, describe, parse_session
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ from statistics import mean
 from telegram import Bot, Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks
-from bot.checkins import checkin_history
-from bot.parsing import zone
-from bot.profiles import consented
-from bot.services import Services, services
+from bot.athletes.parsing import zone
+from bot.athletes.profiles import consented
+from bot.athletes.recording import checkin_history
+from bot.shell import callbacks
+from bot.shell.context import Services, services
 from bot.storage import Team
-from bot.teams import is_admin
+from bot.teams.scheduler import is_admin
 from handlers.common import answer_query, keyboard
 from rules.model import SESSION_LABELS, CheckIn, Kind
 

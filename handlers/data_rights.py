@@ -7,8 +7,8 @@ import asyncio
 from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
-from bot.export import build_csv, build_json
-from bot.services import services
+from bot.athletes.export import build_csv, build_json
+from bot.shell.context import services
 
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

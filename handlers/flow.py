@@ -11,11 +11,11 @@ from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import callbacks
-from bot.flows import FLOWS, AnswerContext, Flow, Question
-from bot.parsing import zone
-from bot.profiles import new_id
-from bot.services import services
+from bot.athletes.parsing import zone
+from bot.athletes.profiles import new_id
+from bot.athletes.questions import FLOWS, AnswerContext, Flow, Question
+from bot.shell import callbacks
+from bot.shell.context import services
 from handlers.common import DRAFT, answer_query, keyboard
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,11 @@ import asyncio
 from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
-from bot.chart import cached_chart
-from bot.checkins import checkin_history
-from bot.history import render_history
-from bot.profiles import athlete_zone
-from bot.services import services
+from bot.athletes.chart import cached_chart
+from bot.athletes.history import render_history
+from bot.athletes.profiles import athlete_zone
+from bot.athletes.recording import checkin_history
+from bot.shell.context import services
 from rules.load import sessions
 from rules.trends import chart_days
 

@@ -11,11 +11,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks
-from bot.flows import CHECKIN
-from bot.parsing import MAX_FINISH_AGE
-from bot.profiles import consented
-from bot.services import Services, services
+from bot.athletes.parsing import MAX_FINISH_AGE
+from bot.athletes.profiles import consented
+from bot.athletes.questions import CHECKIN
+from bot.shell import callbacks
+from bot.shell.context import Services, services
 from bot.storage import Team
 from handlers import checkin as checkin_handlers
 from handlers.common import answer_query, drop_buttons, keyboard

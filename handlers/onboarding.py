@@ -10,11 +10,11 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import callbacks
-from bot.flows import CHECKIN, CONSENT, ONBOARDING
-from bot.profiles import athlete_zone, consented
-from bot.schedule import reschedule
-from bot.services import Services, services
+from bot.athletes.profiles import athlete_zone, consented
+from bot.athletes.questions import CHECKIN, CONSENT, ONBOARDING
+from bot.athletes.replanning import reschedule
+from bot.shell import callbacks
+from bot.shell.context import Services, services
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 from handlers.flow import Draft, on_complete, start_flow
 

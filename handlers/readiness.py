@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.checkins import checkin_history
-from bot.flows import READINESS
-from bot.profiles import athlete_zone
-from bot.services import services
+from bot.athletes.profiles import athlete_zone
+from bot.athletes.questions import READINESS
+from bot.athletes.recording import checkin_history
+from bot.shell.context import services
 from handlers.common import DRAFT, answer_query, drop_buttons
 from handlers.flow import Draft, on_complete, start_flow
 from handlers.onboarding import consented_profile, require_profile

@@ -9,10 +9,10 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import callbacks
-from bot.flows import SETTING_FLOWS
-from bot.schedule import reschedule
-from bot.services import Services, services
+from bot.athletes.questions import SETTING_FLOWS
+from bot.athletes.replanning import reschedule
+from bot.shell import callbacks
+from bot.shell.context import Services, services
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 from handlers.flow import Draft, on_complete, start_flow
 from handlers.onboarding import withdraw_consent

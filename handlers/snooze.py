@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks
-from bot.profiles import WITHDRAWN, athlete_zone, consented
-from bot.schedule import snooze
-from bot.services import services
+from bot.athletes.profiles import WITHDRAWN, athlete_zone, consented
+from bot.athletes.replanning import snooze
+from bot.shell import callbacks
+from bot.shell.context import services
 from handlers.common import answer_query, drop_buttons
 from rules.facts import local_hhmm
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application, make_store, running
-from bot.clock import Clock
-from bot.config import Settings, load_settings
 from bot.fakeapi import FakeBotAPI, FakeUser
-from bot.services import Services
+from bot.shell.app import build_application, make_store, running
+from bot.shell.clock import Clock
+from bot.shell.config import Settings, load_settings
+from bot.shell.context import Services
 from bot.storage import Store
 from rules.catalogue import SLEEP_WHY
 from tests.pgcluster import TempCluster, start_for_pytest

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.callbacks import chat_id, parse_coach_view
+from bot.athletes.questions import FLOWS, MAX_SLEEP_HOURS, AnswerContext
 from bot.fakeapi import FakeBotAPI
-from bot.flows import FLOWS, MAX_SLEEP_HOURS, AnswerContext
+from bot.shell.callbacks import chat_id, parse_coach_view
 from tests.conftest import onboard, svc
 
 CTX = AnswerContext(now=datetime(2026, 5, 1, 12, 0, tzinfo=UTC), tz=UTC)

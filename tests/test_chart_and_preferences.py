@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from matplotlib.image import imread
 
-from bot.chart import render_chart
+from bot.athletes.chart import render_chart
 from rules.preferences import Preferences, apply_preferences, plan_readiness, quiet_end
 from rules.reminders import ReminderPlan
 from rules.trends import Day

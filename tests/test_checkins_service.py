@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.checkins import advised_points, record_checkin
-from bot.reminders import NUTRITION_KINDS
+from bot.athletes.recording import advised_points, record_checkin
+from bot.athletes.reminders import NUTRITION_KINDS
 from bot.storage import Store
 from rules.model import CheckIn, Kind
 from tests.conftest import direct_store
@@ -147,8 +147,8 @@ async def test_old_records_without_stored_points_are_still_explained(store: Stor
 async def test_a_daily_reminder_cancelled_meanwhile_is_not_renewed(store: Store) -> None:
     """Consent withdrawn (or the morning check-in switched off) while the reminder was being
     sent: settling it afterwards renews nothing."""
-    from bot.clock import Clock
-    from bot.reminders import Reminders
+    from bot.athletes.reminders import Reminders
+    from bot.shell.clock import Clock
 
     daily = {
         "id": "r1",

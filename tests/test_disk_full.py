@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI
+from bot.shell.clock import Clock
 from bot.storage import atomic
 from tests.conftest import REPLY, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all

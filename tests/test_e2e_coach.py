@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeGroup, FakeUser
+from bot.shell.clock import Clock
 from bot.storage import Store
 from tests.conftest import REPLY, direct_store, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import asyncpg
 
-from bot.clock import Clock
-from bot.export import FIELDS
+from bot.athletes.export import FIELDS
 from bot.fakeapi import FakeBotAPI
+from bot.shell.clock import Clock
 from tests.conftest import REPLY, onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_coach import join, set_up_team

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from matplotlib.image import imread
 
-from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.fakeapi.state import BotEvent
+from bot.shell.clock import Clock
 from tests.conftest import REPLY, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import HEAVY, LIGHT, advance_to, checked_in, statuses

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.clock import Clock
+from bot.athletes.reminders import REPLY as REPLY_KIND
 from bot.fakeapi import FakeBotAPI, FakeUser
-from bot.reminders import REPLY as REPLY_KIND
+from bot.shell.clock import Clock
 from tests.conftest import REPLY, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 

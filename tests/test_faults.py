@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, running
-from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, RandomFaults
+from bot.shell.app import build_application, running
+from bot.shell.clock import Clock
 from tests.conftest import bot_settings
 from tests.simulation import (
     Athlete,

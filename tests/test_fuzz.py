@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram.ext import Application
 
-from bot.app import build_application, running
-from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI, FakeUser
+from bot.shell.app import build_application, running
+from bot.shell.clock import Clock
 from tests.conftest import REPLY, TOKEN, bot_settings, onboard
 from tests.simulation import idle
 from tests.test_e2e_checkin import ANSWERS, answer_all

@@ -9,7 +9,7 @@ import telegram
 from telegram.request import HTTPXRequest
 
 from bot.fakeapi import FakeBotAPI
-from bot.http import BoundedHTTPXRequest
+from bot.shell.http import BoundedHTTPXRequest
 
 TOKEN = "123456:test-token"
 

@@ -13,8 +13,8 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.fakeapi import FakeBotAPI
-from bot.intake import SECRET_HEADER, DurablePolling, DurableWebhook
-from bot.updates import PerUserUpdateProcessor
+from bot.shell.intake import SECRET_HEADER, DurablePolling, DurableWebhook
+from bot.shell.updates import PerUserUpdateProcessor
 from tests.conftest import TOKEN
 
 SECRET = "intake-Secret_0123456789"

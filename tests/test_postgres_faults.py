@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from bot.clock import Clock
 from bot.fakeapi import FakeBotAPI
+from bot.shell.clock import Clock
 from tests.conftest import REPLY, eventually, onboard, svc
 from tests.pgcluster import TempCluster
 from tests.test_e2e_checkin import answer_all

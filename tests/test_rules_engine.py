@@ -255,8 +255,8 @@ def test_replies_fit_a_phone_screen_in_plain_calm_words(checkin, present, absent
 
 
 def test_questions_render_their_legends_from_the_scales():
-    from bot.flows import HEAVINESS, RPE
-    from bot.flows import MOTIVATION as MOTIVATION_Q
+    from bot.athletes.questions import HEAVINESS, RPE
+    from bot.athletes.questions import MOTIVATION as MOTIVATION_Q
 
     assert LEG_HEAVINESS.legend() in HEAVINESS.prompt
     assert EFFORT.legend() in RPE.prompt

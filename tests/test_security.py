@@ -12,11 +12,11 @@ import aiohttp
 import pytest
 from telegram import Update
 
-from bot.app import build_application, running
-from bot.clock import Clock
-from bot.config import load_settings
 from bot.fakeapi import FakeBotAPI
-from bot.flood import SLOW_DOWN, flood_key
+from bot.shell.app import build_application, running
+from bot.shell.clock import Clock
+from bot.shell.config import load_settings
+from bot.shell.flood import SLOW_DOWN, flood_key
 from tests.conftest import REPLY, TOKEN, onboard, svc
 from tests.simulation import idle
 from tests.test_e2e_checkin import ANSWERS, answer_all

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sessions import MAX_SESSIONS, add_session, next_end, occurrences, parse_session
 from bot.storage import TinyStore
+from bot.teams.timetable import MAX_SESSIONS, add_session, next_end, occurrences, parse_session
 from rules.model import CheckIn
 from rules.team import session_checkin, summarise
 

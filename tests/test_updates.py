@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from telegram import Chat, Message, Update, User
 
-from bot.updates import PerUserUpdateProcessor, sequence_key
+from bot.shell.updates import PerUserUpdateProcessor, sequence_key
 
 
 def update(update_id: int, user_id: int) -> Update:

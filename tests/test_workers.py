@@ -17,9 +17,9 @@ import asyncpg
 import pytest
 
 from bench.seed import seed_store
-from bot.clock import Clock
+from bot.athletes.reminders import MAX_PARALLEL_SENDS, REPLY
 from bot.fakeapi import BotEvent, FakeBotAPI
-from bot.reminders import MAX_PARALLEL_SENDS, REPLY
+from bot.shell.clock import Clock
 from tests.conftest import TOKEN, direct_store, eventually, onboard
 from tests.pgcluster import TempCluster
 from tests.simulation import guidance_id

@@ -22,10 +22,10 @@ from telegram.error import (
 )
 from telegram.ext import Application, ContextTypes
 
-from bot import callbacks
-from bot.clock import Clock
-from bot.parsing import zone
-from bot.profiles import consented
+from bot.athletes.parsing import zone
+from bot.athletes.profiles import consented
+from bot.shell import callbacks
+from bot.shell.clock import Clock
 from bot.storage import StorageWriteError, Store
 from rules.model import CheckIn
 from rules.preferences import READINESS_KIND, plan_readiness

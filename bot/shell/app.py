@@ -14,16 +14,16 @@ from telegram import Bot
 from telegram.ext import AIORateLimiter, Application, Defaults
 
 import handlers
-from bot import flood
-from bot.clock import Clock, make_clock
-from bot.config import Settings
-from bot.http import BoundedHTTPXRequest
-from bot.intake import DurablePolling, DurableWebhook
-from bot.reminders import Reminders
-from bot.services import KEY, Services
+from bot.athletes.reminders import Reminders
+from bot.shell import flood
+from bot.shell.clock import Clock, make_clock
+from bot.shell.config import Settings
+from bot.shell.context import KEY, Services
+from bot.shell.http import BoundedHTTPXRequest
+from bot.shell.intake import DurablePolling, DurableWebhook
+from bot.shell.updates import PerUserUpdateProcessor
 from bot.storage import Store, TinyStore
-from bot.teams import TeamScheduler
-from bot.updates import PerUserUpdateProcessor
+from bot.teams.scheduler import TeamScheduler
 
 log = logging.getLogger(__name__)
 

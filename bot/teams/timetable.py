@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from bot.parsing import parse_clock
+from bot.athletes.parsing import parse_clock
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from bot.profiles import athlete_bedtime, athlete_zone, new_id
-from bot.reminders import SNOOZE_FOR, record_for
-from bot.services import Services
+from bot.athletes.profiles import athlete_bedtime, athlete_zone, new_id
+from bot.athletes.reminders import SNOOZE_FOR, record_for
+from bot.shell.context import Services
 from rules.model import CheckIn
 from rules.preferences import (
     READINESS_KIND,

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.profiles import athlete_bedtime, athlete_zone, new_id
-from bot.reminders import NUTRITION_KINDS, record_for, reply_record
+from bot.athletes.profiles import athlete_bedtime, athlete_zone, new_id
+from bot.athletes.reminders import NUTRITION_KINDS, record_for, reply_record
 from bot.storage import Store
 from bot.storage.base import pending
 from rules.engine import AdviceItem, advise

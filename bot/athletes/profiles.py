@@ -6,7 +6,7 @@ import secrets
 from datetime import time, tzinfo
 from typing import Any
 
-from bot.parsing import zone
+from bot.athletes.parsing import zone
 
 WITHDRAWN = (
     "You've withdrawn consent, so I don't store new answers or send reminders. /start to change "

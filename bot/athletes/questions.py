@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.parsing import parse_clock, parse_finish, parse_minutes, parse_number, parse_timezone
+from bot.athletes.parsing import (
+    parse_clock,
+    parse_finish,
+    parse_minutes,
+    parse_number,
+    parse_timezone,
+)
 from rules.model import SESSION_LABELS, SessionType
 from rules.scales import EFFORT, LEG_HEAVINESS, Scale
 from rules.scales import MOTIVATION as MOTIVATION_SCALE

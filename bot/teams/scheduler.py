@@ -17,13 +17,13 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.checkins import checkin_history
-from bot.clock import Clock
-from bot.parsing import zone
-from bot.profiles import consented
-from bot.reminders import run_tick, send_once, start_claimed
-from bot.sessions import Occurrence, next_end, occurrences
+from bot.athletes.parsing import zone
+from bot.athletes.profiles import consented
+from bot.athletes.recording import checkin_history
+from bot.athletes.reminders import run_tick, send_once, start_claimed
+from bot.shell.clock import Clock
 from bot.storage import StorageWriteError, Store, Team
+from bot.teams.timetable import Occurrence, next_end, occurrences
 from rules.article import SENTENCES
 from rules.model import CheckIn
 from rules.team import TeamSummary, session_checkin, summarise

@@ -9,11 +9,11 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import build_application, running
-from bot.config import load_settings
+from bot.athletes.parsing import parse_minutes
 from bot.fakeapi import FakeBotAPI
-from bot.logsetup import configure_logging
-from bot.parsing import parse_minutes
+from bot.shell.app import build_application, running
+from bot.shell.config import load_settings
+from bot.shell.logsetup import configure_logging
 
 TOKEN = "123456:SANDBOX-not-a-real-token-0000000000"
 ATHLETE_ID = 1001

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from telegram.ext import ContextTypes
 
 if TYPE_CHECKING:
-    from bot.clock import Clock
-    from bot.config import Settings
-    from bot.reminders import Reminders
+    from bot.athletes.reminders import Reminders
+    from bot.shell.clock import Clock
+    from bot.shell.config import Settings
     from bot.storage import Store
-    from bot.teams import TeamScheduler
+    from bot.teams.scheduler import TeamScheduler
 
 KEY = "services"
 

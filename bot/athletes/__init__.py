@@ -1,0 +1,1 @@
+"""The athlete domain: questions, parsing, recording check-ins, reminders, history and export."""

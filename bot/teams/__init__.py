@@ -1,0 +1,1 @@
+"""Teams: the service coaches' commands call, the session timetable, prompts and summaries."""
