@@ -9,12 +9,13 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
+from bot.athletes.questions import CHECKIN, FOLLOWUP, ONBOARDING, READINESS, SETTING_FLOWS
 from bot.shell import callbacks
+from bot.shell.context import BotContext
 from handlers import (
     basics,
     checkin,
@@ -41,15 +42,35 @@ GROUP_COMMANDS = {
 }
 
 
-async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_my_chat_member(update: Update, context: BotContext) -> None:
     """Route the bot's own membership changes: a private chat (blocked) or a team's group."""
     change = update.my_chat_member
     private = change is not None and change.chat.type == ChatType.PRIVATE
     await (basics.blocked_or_unblocked if private else coach.on_my_member)(update, context)
 
 
+def flow_hooks() -> flow.FlowHooks:
+    """What each flow completes with, and what set-up continues with."""
+    settings_flows = {f.name: settings.setting_answered for f in SETTING_FLOWS.values()}
+    return flow.FlowHooks(
+        completions={
+            ONBOARDING.name: onboarding.finish,
+            CHECKIN.name: checkin.finish_checkin,
+            FOLLOWUP.name: checkin.finish_followup,
+            READINESS.name: readiness.finish,
+            **settings_flows,
+        },
+        continuations={
+            flow.Next.CHECKIN: checkin.continue_checkin,
+            flow.Next.JOIN: membership.after_setup,
+            flow.Next.READINESS: readiness.start_readiness,
+        },
+    )
+
+
 def register(app: Application) -> None:
-    """Add every handler in priority order, plus the single error handler."""
+    """Bind the flows' hooks, add every handler in priority order, plus the error handler."""
+    flow.install(app, flow_hooks())
     commands = {
         "start": onboarding.start,
         "checkin": checkin.checkin,

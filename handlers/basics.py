@@ -14,10 +14,9 @@ from telegram import (
 )
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import ContextTypes
 
 from bot.shell import callbacks
-from bot.shell.context import services
+from bot.shell.context import BotContext
 from bot.storage import StorageWriteError
 from handlers import flow
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
@@ -97,28 +96,28 @@ PRIVACY = (
 )
 
 
-async def help_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, _context: BotContext) -> None:
     """List the commands."""
     await update.effective_chat.send_message(HELP)
 
 
-async def privacy(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def privacy(update: Update, _context: BotContext) -> None:
     """Say what is stored."""
     await update.effective_chat.send_message(PRIVACY)
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: BotContext) -> None:
     """Drop the unfinished flow, if any."""
     if await flow.current_draft(update, context) is None:
         await update.effective_chat.send_message("Nothing to cancel. /checkin starts a check-in.")
         return
-    await services(context).store.set_state(update.effective_user.id, DRAFT, None)
+    await context.services.store.set_state(update.effective_user.id, DRAFT, None)
     await update.effective_chat.send_message(
         "Cancelled: nothing from those answers was saved. /checkin starts again."
     )
 
 
-async def forget(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def forget(update: Update, _context: BotContext) -> None:
     """Ask for confirmation before erasing everything."""
     await update.effective_chat.send_message(
         "This erases everything I store about you: profile, check-ins, reminders. It can't be "
@@ -129,7 +128,7 @@ async def forget(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def forget_confirmed(update: Update, context: BotContext) -> None:
     """Erase the athlete's data after the confirmation tap."""
     query = update.callback_query
     await answer_query(query)
@@ -138,7 +137,7 @@ async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await update.effective_chat.send_message("Kept. Nothing was erased.")
         return
     uid = update.effective_user.id
-    svc = services(context)
+    svc = context.services
     await svc.store.forget(uid)
     context.application.drop_user_data(uid)
     context.application.drop_chat_data(update.effective_chat.id)
@@ -147,7 +146,7 @@ async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     )
 
 
-async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def text(update: Update, context: BotContext) -> None:
     """Free text: an answer to the live question, or a pointer to what to do."""
     if not await flow.on_text(update, context):
         await update.effective_chat.send_message(
@@ -155,20 +154,20 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-async def unknown_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, _context: BotContext) -> None:
     """A command we don't have."""
     word = (update.effective_message.text or "").split()[0].split("@")[0][:32]
     await update.effective_chat.send_message(f"Sorry, I don't know {word}. Try /checkin or /help.")
 
 
-async def not_text(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_text(update: Update, _context: BotContext) -> None:
     """Stickers, photos, voice, locations...: say what we understand."""
     await update.effective_chat.send_message(
         "I can only read text and button taps. Tap a button or type your answer."
     )
 
 
-async def edited(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def edited(update: Update, _context: BotContext) -> None:
     """Edits aren't re-read; ask for a fresh message instead."""
     if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
         await update.effective_chat.send_message(
@@ -176,12 +175,12 @@ async def edited(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-async def group_help(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_help(update: Update, _context: BotContext) -> None:
     """/help in a group: how the team works, and its commands."""
     await update.effective_chat.send_message(GROUP_HELP)
 
 
-async def group_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_command(update: Update, _context: BotContext) -> None:
     """Check-ins are personal: send people to a private chat."""
     username = _context.bot.username
     await update.effective_chat.send_message(
@@ -189,10 +188,10 @@ async def group_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
-async def blocked_or_unblocked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def blocked_or_unblocked(update: Update, context: BotContext) -> None:
     """An athlete blocked (or unblocked) the bot: stop (or resume) messaging them at once."""
     change = update.my_chat_member
-    store = services(context).store
+    store = context.services.store
     if change is None or await store.profile(change.chat.id) is None:
         return  # never stored: nothing to mark, and no file is created for them
     active = change.new_chat_member.status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
@@ -200,14 +199,14 @@ async def blocked_or_unblocked(update: Update, context: ContextTypes.DEFAULT_TYP
     log.info("athlete %s %s the bot", change.chat.id, "unblocked" if active else "blocked")
 
 
-async def stale_button(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_button(update: Update, _context: BotContext) -> None:
     """A button we no longer understand."""
     query = update.callback_query
     await answer_query(query, "This button no longer works. Send /checkin to start a new check-in.")
     await drop_buttons(query)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the failure (no message contents) and tell the athlete, in plain words."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None

@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bot.athletes.profiles import WITHDRAWN, consented
 from bot.athletes.questions import CHECKIN, FOLLOWUP
 from bot.athletes.recording import advised_points, record_checkin
-from bot.athletes.reminders import NUTRITION_KINDS
 from bot.shell import callbacks
-from bot.shell.context import services
+from bot.shell.context import BotContext
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
-from handlers.flow import Draft, ask, current_draft, on_complete, start_flow
+from handlers.flow import Draft, Next, Then, ask, current_draft, start_flow
 from handlers.onboarding import consented_profile, require_profile
 from rules.model import CheckIn, Kind
+from rules.reminders import NUTRITION_KINDS
 
 GONE = "I can't find that check-in any more (it may have been erased)."
 
 
-async def checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def checkin(update: Update, context: BotContext) -> None:
     """Start a post-session check-in (or pick an unfinished one back up)."""
-    if not await require_profile(update, context, then="checkin"):
+    if not await require_profile(update, context, Then(Next.CHECKIN)):
         return
     draft = await current_draft(update, context)
-    if draft and draft["flow"] == CHECKIN.name:
+    if draft and draft.flow == CHECKIN.name:
         await ask(
             update, context, draft, note="Picking up your unfinished check-in (/cancel drops it)."
         )
@@ -37,21 +37,24 @@ async def checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await start_flow(update, context, CHECKIN)
 
 
-@on_complete(CHECKIN.name)
-async def finish_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+async def continue_checkin(update: Update, context: BotContext, prefill: Mapping[str, Any]) -> None:
+    """After set-up: the check-in that was asked for, with what a team prompt filled in."""
+    await start_flow(update, context, CHECKIN, prefill=dict(prefill))
+
+
+async def finish_checkin(update: Update, context: BotContext, draft: Draft) -> None:
     """Store the check-in with its reminders, then reply with guidance."""
     await _finish(update, context, draft, Kind.CHECKIN)
 
 
-@on_complete(FOLLOWUP.name)
-async def finish_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+async def finish_followup(update: Update, context: BotContext, draft: Draft) -> None:
     """Store the 48 h follow-up answer and reply with guidance that uses the history."""
     await _finish(update, context, draft, Kind.FOLLOWUP)
 
 
 def _model(draft: Draft, kind: Kind, now: datetime, update_id: int) -> CheckIn:
     """Build the model from a finished draft's answers."""
-    answers: dict[str, Any] = dict(draft["answers"])
+    answers: dict[str, Any] = dict(draft.answers)
     finished = answers.pop("finished_at", None)
     extra = {k: answers.pop(k) for k in list(answers) if k.startswith("_") or k == "followup_of"}
     record = {
@@ -59,18 +62,16 @@ def _model(draft: Draft, kind: Kind, now: datetime, update_id: int) -> CheckIn:
         "kind": str(kind),
         "finished_at": finished,
         "created_at": now.isoformat(),
-        "id": draft["id"],
+        "id": draft.id,
         "update_id": update_id,
         **extra,
     }
     return CheckIn.from_record(record)
 
 
-async def _finish(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, kind: Kind
-) -> None:
+async def _finish(update: Update, context: BotContext, draft: Draft, kind: Kind) -> None:
     """The shared end of both flows: consent check, one atomic write, guidance, team alert."""
-    svc = services(context)
+    svc = context.services
     uid = update.effective_user.id
     profile = await consented_profile(update, context)
     if profile is None:
@@ -86,11 +87,11 @@ async def _finish(
         await svc.teams.red_flag(uid, model.id)
 
 
-async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_item(update: Update, context: BotContext) -> None:
     """Buttons on a stored check-in: Why?, Already ate, and the follow-up's Answer."""
     query = update.callback_query
     action, cid = callbacks.parse_item(query.data or "") or ("", "")
-    svc = services(context)
+    svc = context.services
     uid = update.effective_user.id
     if await svc.store.checkin(uid, cid) is None:
         await answer_query(query, GONE, alert=True)
@@ -112,7 +113,7 @@ async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await start_flow(update, context, FOLLOWUP, prefill={"followup_of": cid})
 
 
-async def on_why_point(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_why_point(update: Update, context: BotContext) -> None:
     """A point button under a Why? explanation: show that point in the same message."""
     query = update.callback_query
     cid, index = callbacks.parse_why_point(query.data or "") or ("", 0)
@@ -122,14 +123,14 @@ async def on_why_point(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def _show_why(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     cid: str,
     index: int,
     *,
     in_place: bool = False,
 ) -> None:
     """One point of a check-in's advice with its sources, and buttons to the other points."""
-    svc = services(context)
+    svc = context.services
     points = await advised_points(svc.store, update.effective_user.id, cid, svc.settings.default_tz)
     if not points:
         await update.effective_chat.send_message(GONE)

@@ -10,11 +10,10 @@ from typing import Any
 from telegram import Chat, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.athletes.parsing import parse_timezone, zone
 from bot.athletes.profiles import new_id
-from bot.shell.context import Services, services
+from bot.shell.context import BotContext, Services
 from bot.storage import Team
 from bot.teams.scheduler import bot_link_markup, is_admin, join_payload, new_code, published_summary
 from bot.teams.timetable import USAGE, add_session, describe, parse_session
@@ -27,7 +26,7 @@ GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 CHANNEL_USAGE = "Usage: /channel @channelname (I must be an admin there), or /channel off."
 
 
-async def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _is_admin(update: Update, context: BotContext) -> bool:
     """The sender administers this group (an anonymous admin posts as the group itself)."""
     message, chat = update.effective_message, update.effective_chat
     if message.sender_chat is not None and message.sender_chat.id == chat.id:
@@ -36,7 +35,7 @@ async def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return user is not None and await is_admin(context.bot, chat.id, user.id)
 
 
-async def _admin_or_refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, what: str) -> bool:
+async def _admin_or_refuse(update: Update, context: BotContext, what: str) -> bool:
     """True for an admin; everyone else gets a polite refusal."""
     if await _is_admin(update, context):
         return True
@@ -64,11 +63,11 @@ def _coach_entry(update: Update, svc: Services) -> dict[str, Any]:
     return {"name": update.effective_user.first_name, "added_at": svc.clock.now().isoformat()}
 
 
-async def team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def team(update: Update, context: BotContext) -> None:
     """Create (or update) the group's team: /team, /team <time zone>, /team newlink."""
     if not await _admin_or_refuse(update, context, "set up the team"):
         return
-    svc, chat = services(context), update.effective_chat
+    svc, chat = context.services, update.effective_chat
     arg = " ".join(context.args or [])
     changes: dict[str, Any] = {"title": chat.title or "Team", "active": True}
     if arg.lower() == "newlink":
@@ -119,11 +118,11 @@ async def team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def coach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def coach(update: Update, context: BotContext) -> None:
     """An admin signs up for private rosters and alerts."""
     if not await _admin_or_refuse(update, context, "become coaches"):
         return
-    svc = services(context)
+    svc = context.services
     if _anonymous(update):
         await update.effective_chat.send_message(
             "You're posting anonymously, so I can't tell who you are. Please send /coach as "
@@ -142,11 +141,11 @@ async def coach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def session(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def session(update: Update, context: BotContext) -> None:
     """Schedule, list or clear team sessions."""
     if not await _admin_or_refuse(update, context, "schedule sessions"):
         return
-    svc, chat = services(context), update.effective_chat
+    svc, chat = context.services, update.effective_chat
     found = await _team(update, svc)
     if found is None:
         return
@@ -178,11 +177,11 @@ async def session(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def report(update: Update, context: BotContext) -> None:
     """The published summary of the latest session (fixed once published; totals only)."""
     if not await _admin_or_refuse(update, context, "ask for the team report"):
         return
-    svc = services(context)
+    svc = context.services
     found = await _team(update, svc)
     if found is None:
         return
@@ -202,11 +201,11 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-async def channel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def channel(update: Update, context: BotContext) -> None:
     """Link a channel (where the bot and the coach are admins) for post-session notes."""
     if not await _admin_or_refuse(update, context, "link a channel"):
         return
-    svc, chat = services(context), update.effective_chat
+    svc, chat = context.services, update.effective_chat
     if await _team(update, svc) is None:
         return
     args = context.args or []
@@ -229,9 +228,7 @@ async def channel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def _channel_problem(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, ref: str
-) -> Chat | str:
+async def _channel_problem(update: Update, context: BotContext, ref: str) -> Chat | str:
     """The channel to link, or why it can't be linked."""
     if _anonymous(update):
         return "I can't check a channel for an anonymous admin; please send it as yourself."
@@ -249,9 +246,9 @@ async def _channel_problem(
     return target
 
 
-async def join_here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def join_here(update: Update, context: BotContext) -> None:
     """/join in the group: note the person for the roster and show the join button."""
-    svc = services(context)
+    svc = context.services
     found = await _team(update, svc)
     if found is None:
         return
@@ -267,7 +264,7 @@ async def join_here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def private_only(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_only(update: Update, _context: BotContext) -> None:
     """Group-only commands sent in a private chat."""
     await update.effective_chat.send_message(
         "That command works in your team's group chat (add me there first). "
@@ -275,20 +272,20 @@ async def private_only(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
-async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_migrate(update: Update, context: BotContext) -> None:
     """A group became a supergroup (Telegram says so in both chats): the team follows it."""
     message = update.effective_message
     if message.migrate_to_chat_id:
         old, new = message.chat.id, message.migrate_to_chat_id
     else:
         old, new = message.migrate_from_chat_id, message.chat.id
-    await services(context).teams.follow_migration(old, new)
+    await context.services.teams.follow_migration(old, new)
 
 
-async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_my_member(update: Update, context: BotContext) -> None:
     """The bot was removed from (or re-added to) a group: pause or resume its team."""
     change = update.my_chat_member
-    svc = services(context)
+    svc = context.services
     if change is None or change.chat.type == ChatType.PRIVATE:
         return
     active = change.new_chat_member.status not in GONE

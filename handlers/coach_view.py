@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 from statistics import mean
 
 from telegram import Bot, Update
-from telegram.ext import ContextTypes
 
 from bot.athletes.parsing import zone
 from bot.athletes.profiles import consented
 from bot.athletes.recording import checkin_history
 from bot.shell import callbacks
-from bot.shell.context import Services, services
+from bot.shell.context import BotContext, Services
 from bot.storage import Team
 from bot.teams.scheduler import is_admin
 from handlers.common import answer_query, keyboard
@@ -38,9 +37,9 @@ async def _coached_teams(bot: Bot, svc: Services, uid: int, team_ids: list[int])
     return teams
 
 
-async def roster(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def roster(update: Update, context: BotContext) -> None:
     """Who joined each of the coach's teams, who is active, who never opened a private chat."""
-    svc, uid = services(context), update.effective_user.id
+    svc, uid = context.services, update.effective_user.id
     teams = await _coached_teams(context.bot, svc, uid, await svc.store.teams.coached_by(uid))
     if not teams:
         await update.effective_chat.send_message(
@@ -73,10 +72,10 @@ async def _roster_text(svc: Services, team: Team) -> tuple[str, list[tuple[str, 
     return "\n".join(lines), buttons
 
 
-async def on_view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_view(update: Update, context: BotContext) -> None:
     """One athlete's latest check-ins and trend, if they share and the coach is an admin."""
     query = update.callback_query
-    svc, uid = services(context), update.effective_user.id
+    svc, uid = context.services, update.effective_user.id
     parsed = callbacks.parse_coach_view(query.data or "")
     team_id, athlete = parsed or (0, 0)
     teams = await _coached_teams(context.bot, svc, uid, [team_id]) if parsed else []

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from telegram import InputFile, Update
-from telegram.ext import ContextTypes
 
 from bot.athletes.export import build_csv, build_json
-from bot.shell.context import services
+from bot.shell.context import BotContext
 
 
-async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def export(update: Update, context: BotContext) -> None:
     """Send the JSON export and the CSV of check-ins as documents."""
-    svc = services(context)
+    svc = context.services
     uid = update.effective_user.id
     tables = await svc.store.export_all(uid)
     if not any(tables.values()):

@@ -2,69 +2,153 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import Application
 
 from bot.athletes.parsing import zone
 from bot.athletes.profiles import new_id
 from bot.athletes.questions import FLOWS, AnswerContext, Flow, Question
 from bot.shell import callbacks
-from bot.shell.context import services
+from bot.shell.context import BotContext
 from handlers.common import DRAFT, answer_query, keyboard
 
-log = logging.getLogger(__name__)
-
-Draft = dict[str, Any]
+Answers = dict[str, Any]
 Tapped = tuple[CallbackQuery, str]  # the tapped question message and the answer's confirmation
-Completion = Callable[[Update, ContextTypes.DEFAULT_TYPE, Draft], Awaitable[None]]
-COMPLETIONS: dict[str, Completion] = {}
+HOOKS = "flow_hooks"
 
 STALE = "That button belongs to an earlier question. Please use the latest message."
 
 
-def on_complete(flow_name: str) -> Callable[[Completion], Completion]:
-    """Register what happens when a flow's last question is answered."""
+class Next(StrEnum):
+    """What set-up continues with when it was started on the way to something else."""
 
-    def register(fn: Completion) -> Completion:
-        COMPLETIONS[flow_name] = fn
-        return fn
+    CHECKIN = "checkin"
+    JOIN = "join"
+    READINESS = "readiness"
 
-    return register
+
+@dataclass(frozen=True, slots=True)
+class Then:
+    """A continuation kept in the draft as data: what to do next, and what it needs."""
+
+    next: Next
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored form."""
+        return {"next": str(self.next), "data": dict(self.data)}
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Then:
+        """Read the stored form back."""
+        return cls(Next(doc["next"]), dict(doc.get("data") or {}))
+
+
+@dataclass(slots=True)
+class Draft:
+    """An unfinished flow: its answers so far, the current question, and what follows it."""
+
+    flow: str
+    id: str
+    answers: Answers
+    prefilled: list[str]
+    step: int
+    last_update_id: int
+    started_at: str
+    tz: str  # the athlete's zone, read once when the flow starts
+    then: Then | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored form (plain JSON)."""
+        doc = {slot: getattr(self, slot) for slot in self.__slots__ if slot != "then"}
+        return doc | {"then": self.then.to_doc() if self.then else None}
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Draft:
+        """Read the stored form back."""
+        then = doc.get("then")
+        fields = {slot: doc[slot] for slot in cls.__slots__ if slot != "then"}
+        return cls(**fields, then=Then.from_doc(then) if then else None)
+
+
+Completion = Callable[[Update, BotContext, Draft], Awaitable[None]]
+Continuation = Callable[[Update, BotContext, Mapping[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowHooks:
+    """What happens when each flow completes, and each continuation after set-up."""
+
+    completions: Mapping[str, Completion]
+    continuations: Mapping[Next, Continuation]
+
+    def check(self) -> None:
+        """Refuse to start when a flow has no completion or a continuation is missing."""
+        missing = sorted(set(FLOWS) - set(self.completions)) + sorted(
+            str(n) for n in set(Next) - set(self.continuations)
+        )
+        unknown = sorted(set(self.completions) - set(FLOWS))
+        if missing or unknown:
+            raise ValueError(f"flow hooks missing: {missing}, unknown: {unknown}")
+
+
+def install(app: Application, hooks: FlowHooks) -> None:
+    """Bind the flows' hooks to the application (checked first)."""
+    hooks.check()
+    app.bot_data[HOOKS] = hooks
+
+
+def hooks(context: BotContext) -> FlowHooks:
+    """The hooks bound at registration."""
+    return context.application.bot_data[HOOKS]
+
+
+async def continue_with(update: Update, context: BotContext, then: Then) -> None:
+    """Run the continuation a set-up was started for."""
+    await hooks(context).continuations[then.next](update, context, then.data)
 
 
 async def start_flow(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, prefill: Draft | None = None
+    update: Update,
+    context: BotContext,
+    flow: Flow,
+    prefill: Answers | None = None,
+    then: Then | None = None,
 ) -> None:
     """Begin `flow` for the user (replacing any unfinished one) and ask its first question."""
-    svc = services(context)
+    svc = context.services
     profile = await svc.store.profile(update.effective_user.id)
-    draft: Draft = {
-        "flow": flow.name,
-        "id": new_id(),
-        "answers": dict(prefill or {}),
-        "prefilled": [q.key for q in flow.questions if q.produces(prefill or {})],
-        "step": 0,
-        "last_update_id": update.update_id,
-        "started_at": svc.clock.now().isoformat(),
-        "tz": (profile or {}).get("tz") or svc.settings.default_tz,  # read once, not per answer
-    }
-    await _advance(update, context, draft, flow.next_step(draft["answers"]))
+    answers = dict(prefill or {})
+    draft = Draft(
+        flow=flow.name,
+        id=new_id(),
+        answers=answers,
+        prefilled=[q.key for q in flow.questions if q.produces(answers)],
+        step=0,
+        last_update_id=update.update_id,
+        started_at=svc.clock.now().isoformat(),
+        tz=(profile or {}).get("tz") or svc.settings.default_tz,
+        then=then,
+    )
+    await _advance(update, context, draft, flow.next_step(draft.answers))
 
 
-async def current_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Draft | None:
+async def current_draft(update: Update, context: BotContext) -> Draft | None:
     """The user's unfinished flow, if any."""
-    return await services(context).store.state(update.effective_user.id, DRAFT)
+    doc = await context.services.store.state(update.effective_user.id, DRAFT)
+    return Draft.from_doc(doc) if doc else None
 
 
 async def ask(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     draft: Draft,
     note: str = "",
     in_place: CallbackQuery | None = None,
@@ -74,15 +158,13 @@ async def ask(
     After a tap the tapped message becomes the next question (one call, a tidy chat);
     otherwise the question is a new message.
     """
-    flow = FLOWS[draft["flow"]]
-    question = flow.questions[draft["step"]]
+    flow = FLOWS[draft.flow]
+    question = flow.questions[draft.step]
     total = sum(1 for q in flow.questions if not _prefilled(q, draft))
-    position = (
-        draft["step"] + 1 - sum(1 for q in flow.questions[: draft["step"]] if _prefilled(q, draft))
-    )
+    position = draft.step + 1 - sum(1 for q in flow.questions[: draft.step] if _prefilled(q, draft))
     progress = f"({position}/{total}) " if total > 1 else ""
     buttons = [
-        (label, callbacks.answer(draft["id"], draft["step"], index))
+        (label, callbacks.answer(draft.id, draft.step, index))
         for index, (label, _raw) in enumerate(question.options)
     ]
     text = (f"{note}\n\n" if note else "") + f"{progress}{question.prompt}"
@@ -96,10 +178,10 @@ async def ask(
 
 def _prefilled(question: Question, draft: Draft) -> bool:
     """True for questions answered before the flow started (e.g. by a coach's session)."""
-    return question.key in draft.get("prefilled", ())
+    return question.key in draft.prefilled
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """A tap on an answer button: check it belongs to the live question, then apply it."""
     query = update.callback_query
     parsed = callbacks.parse_answer(query.data or "")
@@ -107,17 +189,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if (
         parsed is None
         or draft is None
-        or (draft["id"], draft["step"]) != parsed[:2]
-        or parsed[2] >= len(FLOWS[draft["flow"]].questions[draft["step"]].options)
+        or (draft.id, draft.step) != parsed[:2]
+        or parsed[2] >= len(FLOWS[draft.flow].questions[draft.step].options)
     ):
         await answer_query(query, STALE)
         with suppress(BadRequest):
             await query.edit_message_reply_markup(None)
         return
-    if update.update_id <= draft["last_update_id"]:
+    if update.update_id <= draft.last_update_id:
         await answer_query(query)
         return
-    question = FLOWS[draft["flow"]].questions[draft["step"]]
+    question = FLOWS[draft.flow].questions[draft.step]
     label, raw = question.options[parsed[2]]
     await answer_query(query)
     await _apply(
@@ -125,43 +207,43 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def on_text(update: Update, context: BotContext) -> bool:
     """Typed text: answer the live question if there is one. False when no flow is running."""
     draft = await current_draft(update, context)
     if draft is None:
         return False
-    if update.update_id > draft["last_update_id"]:
-        question = FLOWS[draft["flow"]].questions[draft["step"]]
+    if update.update_id > draft.last_update_id:
+        question = FLOWS[draft.flow].questions[draft.step]
         await _apply(update, context, draft, question, update.effective_message.text or "")
     return True
 
 
 async def _apply(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     draft: Draft,
     question: Question,
     raw: str,
     tapped: Tapped | None = None,
 ) -> None:
     """Parse one answer; re-ask on bad input, else store it and move on."""
-    svc = services(context)
-    tz = zone(draft["answers"].get("tz") or draft["tz"])  # onboarding may just have set it
+    svc = context.services
+    tz = zone(draft.answers.get("tz") or draft.tz)  # onboarding may just have set it
     try:
         values = question.parse(raw, AnswerContext(now=svc.clock.now(), tz=tz))
     except ValueError as exc:
         await ask(update, context, draft, note=f"🤔 {exc}")
         return
-    draft["answers"].update(values)
-    draft["last_update_id"] = update.update_id
-    flow = FLOWS[draft["flow"]]
-    step = flow.next_step(draft["answers"], draft["step"] + 1)
+    draft.answers.update(values)
+    draft.last_update_id = update.update_id
+    flow = FLOWS[draft.flow]
+    step = flow.next_step(draft.answers, draft.step + 1)
     await _advance(update, context, draft, step, tapped)
 
 
 async def _advance(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     draft: Draft,
     step: int | None,
     tapped: Tapped | None = None,
@@ -172,8 +254,8 @@ async def _advance(
         if query is not None:
             with suppress(BadRequest):
                 await query.edit_message_text(confirmation)
-        await COMPLETIONS[draft["flow"]](update, context, draft)
+        await hooks(context).completions[draft.flow](update, context, draft)
         return
-    draft["step"] = step
-    await services(context).store.set_state(update.effective_user.id, DRAFT, draft)
+    draft.step = step
+    await context.services.store.set_state(update.effective_user.id, DRAFT, draft.to_doc())
     await ask(update, context, draft, note=confirmation, in_place=query)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from telegram import InputFile, Update
-from telegram.ext import ContextTypes
 
 from bot.athletes.chart import cached_chart
 from bot.athletes.history import render_history
 from bot.athletes.profiles import athlete_zone
 from bot.athletes.recording import checkin_history
-from bot.shell.context import services
+from bot.shell.context import BotContext
 from rules.load import sessions
 from rules.trends import chart_days
 
@@ -23,9 +22,9 @@ NOT_ENOUGH = (
 )
 
 
-async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def history(update: Update, context: BotContext) -> None:
     """Send the history text and, with enough data, the chart."""
-    svc = services(context)
+    svc = context.services
     uid = update.effective_user.id
     profile = await svc.store.profile(uid)
     checkins = await checkin_history(svc.store, uid)

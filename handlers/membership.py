@@ -5,22 +5,23 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.athletes.parsing import MAX_FINISH_AGE
 from bot.athletes.profiles import consented
 from bot.athletes.questions import CHECKIN
 from bot.shell import callbacks
-from bot.shell.context import Services, services
+from bot.shell.context import BotContext, Services
 from bot.storage import Team
 from handlers import checkin as checkin_handlers
 from handlers.common import answer_query, drop_buttons, keyboard
-from handlers.flow import start_flow
-from handlers.onboarding import AFTER_SETUP, CODE_KEY, begin_setup, require_profile
+from handlers.flow import Next, Then, start_flow
+from handlers.onboarding import begin_setup, require_profile
+from rules.reminders import TEAM_PROMPT_KINDS
 
 JOIN, DECLINE, LEAVE = "jy", "jn", "lv"
 CODE_PATTERN = re.compile(r"^(\d{1,16})-([A-Za-z0-9_-]{16,43})$")
@@ -56,30 +57,30 @@ async def _team_for(svc: Services, payload: str) -> Team | None:
     return team if secrets.compare_digest(team["code"], match.group(2)) else None
 
 
-async def start_with_payload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start_with_payload(update: Update, context: BotContext) -> None:
     """/start <payload> from a deep link: a team's join link, or the channel's check-in button."""
     payload = (context.args or [""])[0][:64]
     if payload == CHECKIN_PAYLOAD:
         await checkin_handlers.checkin(update, context)
         return
-    team = await _team_for(services(context), payload)
+    team = await _team_for(context.services, payload)
     if team is None:
         await update.effective_chat.send_message(f"{BAD_LINK}\n/help shows what I can do.")
         return
-    profile = await services(context).store.profile(update.effective_user.id)
+    profile = await context.services.store.profile(update.effective_user.id)
     if not consented(profile):
         await update.effective_chat.send_message(
             f"Hi! 👋 Your coach invited you to “{team['title']}”. First a 20-second set-up "
             "for your own recovery advice; then I'll show what joining shares."
         )
-        await begin_setup(update, context, "join", payload)
+        await begin_setup(update, context, Then(Next.JOIN, {"code": payload}))
         return
     await ask_consent(update, context, payload)
 
 
-async def ask_consent(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
+async def ask_consent(update: Update, context: BotContext, payload: str) -> None:
     """Show exactly what the coach will see, with Join / Not now buttons."""
-    svc = services(context)
+    svc = context.services
     team = await _team_for(svc, payload)
     if team is None:
         await update.effective_chat.send_message(BAD_LINK)
@@ -97,15 +98,12 @@ async def ask_consent(update: Update, context: ContextTypes.DEFAULT_TYPE, payloa
     )
 
 
-async def after_setup(update: Update, context: ContextTypes.DEFAULT_TYPE, answers: Any) -> None:
+async def after_setup(update: Update, context: BotContext, data: Mapping[str, Any]) -> None:
     """Onboarding finished for someone who came through a join link."""
-    await ask_consent(update, context, str(answers.get(CODE_KEY, "")))
+    await ask_consent(update, context, str(data.get("code", "")))
 
 
-AFTER_SETUP["join"] = after_setup
-
-
-async def on_join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_join_button(update: Update, context: BotContext) -> None:
     """Join (with sharing) or decline."""
     query = update.callback_query
     await answer_query(query)
@@ -115,7 +113,7 @@ async def on_join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if action == DECLINE:
         await chat.send_message("OK, you haven't joined and nothing is shared.")
         return
-    svc, user = services(context), update.effective_user
+    svc, user = context.services, update.effective_user
     team = await _team_for(svc, payload)
     profile = await svc.store.profile(user.id)
     if team is None or not consented(profile):
@@ -131,9 +129,9 @@ async def on_join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
-async def leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def leave(update: Update, context: BotContext) -> None:
     """Stop sharing: at once with one team, or pick when in several."""
-    svc, uid = services(context), update.effective_user.id
+    svc, uid = context.services, update.effective_user.id
     teams = list((await svc.store.profile(uid) or {}).get("teams", {}))
     if not teams:
         await update.effective_chat.send_message("You're not in any team, so nothing is shared.")
@@ -149,12 +147,12 @@ async def leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def on_leave_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_leave_button(update: Update, context: BotContext) -> None:
     """Leave the chosen team (or all)."""
     query = update.callback_query
     await answer_query(query)
     await drop_buttons(query)
-    svc, uid = services(context), update.effective_user.id
+    svc, uid = context.services, update.effective_user.id
     mine = [int(t) for t in (await svc.store.profile(uid) or {}).get("teams", {})]
     choice = (query.data or "").partition("|")[2]
     chosen = mine if choice == "all" else [t for t in mine if str(t) == choice]
@@ -174,15 +172,15 @@ async def _leave(update: Update, svc: Services, team_ids: list[int]) -> None:
     )
 
 
-async def on_team_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_team_checkin(update: Update, context: BotContext) -> None:
     """The prompt's button: start the check-in with the session's end and length filled in."""
     query = update.callback_query
-    svc, uid = services(context), update.effective_user.id
+    svc, uid = context.services, update.effective_user.id
     _, reminder_id = callbacks.parse_item(query.data or "") or ("", "")
     record = await svc.store.reminder(uid, reminder_id)
     await answer_query(query)
     await drop_buttons(query)
-    if record is None or record.get("kind") not in ("team_prompt", "team_reprompt"):
+    if record is None or record.get("kind") not in TEAM_PROMPT_KINDS:
         await update.effective_chat.send_message(
             "That prompt is no longer available. /checkin starts a check-in."
         )
@@ -190,7 +188,6 @@ async def on_team_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if svc.clock.now() - datetime.fromisoformat(record["session_end"]) > MAX_FINISH_AGE:
         await update.effective_chat.send_message(TOO_LATE)
         return
-    if not await require_profile(update, context, then="checkin"):
-        return
     prefill = {"finished_at": record["session_end"], "duration_min": record["duration"]}
-    await start_flow(update, context, CHECKIN, prefill=prefill)
+    if await require_profile(update, context, Then(Next.CHECKIN, prefill)):
+        await start_flow(update, context, CHECKIN, prefill=prefill)

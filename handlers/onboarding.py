@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bot.athletes.profiles import athlete_zone, consented
-from bot.athletes.questions import CHECKIN, CONSENT, ONBOARDING
+from bot.athletes.questions import CONSENT, ONBOARDING
 from bot.athletes.replanning import reschedule
 from bot.shell import callbacks
-from bot.shell.context import Services, services
+from bot.shell.context import BotContext, Services
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
-from handlers.flow import Draft, on_complete, start_flow
+from handlers.flow import Draft, Next, Then, continue_with, start_flow
 
 WELCOME = (
     "Hi {name}! 👋 I'm your recovery assistant.\n\n"
@@ -38,41 +36,36 @@ STILL_WITHDRAWN = (
     "Understood: consent stays withdrawn, so I store nothing new. What you saved earlier stays "
     "until you send /forget."
 )
-THEN = "_then"
-CODE_KEY = "_join"  # the join link a new athlete came through, kept until set-up is done
-AfterSetup = Callable[[Update, ContextTypes.DEFAULT_TYPE, Draft], Awaitable[None]]
-AFTER_SETUP: dict[str, AfterSetup] = {}  # what to continue with after set-up, by THEN value
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Welcome the athlete and run the set-up questions."""
     name = update.effective_user.first_name or "there"
     await update.effective_chat.send_message(WELCOME.format(name=name))
     await begin_setup(update, context)
 
 
-async def begin_setup(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, then: str = "", code: str = ""
-) -> None:
+async def begin_setup(update: Update, context: BotContext, then: Then | None = None) -> None:
     """Run set-up. Someone never stored is asked for consent first with nothing written: the
     buttons carry what to continue with, so an unanswered or declined question leaves no trace."""
-    prefill: Draft = {THEN: then} | ({CODE_KEY: code} if code else {})
-    if await services(context).store.profile(update.effective_user.id) is not None:
-        await start_flow(update, context, ONBOARDING, prefill=prefill if then else None)
+    if await context.services.store.profile(update.effective_user.id) is not None:
+        await start_flow(update, context, ONBOARDING, then=then)
         return
-    agree = callbacks.consent_join(code) if code else callbacks.consent_yes(then)
+    agree = callbacks.consent_yes(str(then.next) if then else "")
+    if then and then.next is Next.JOIN:
+        agree = callbacks.consent_join(then.data["code"])
     await update.effective_chat.send_message(
         CONSENT.prompt,
         reply_markup=keyboard([("✅ I agree", agree), ("No thanks", callbacks.CONSENT_NO)]),
     )
 
 
-async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_consent(update: Update, context: BotContext) -> None:
     """The first consent buttons: agreeing starts the stored set-up; declining stores nothing."""
     query = update.callback_query
     parsed = callbacks.parse_consent(query.data or "")
     await answer_query(query)
-    if await services(context).store.profile(update.effective_user.id) is not None:
+    if await context.services.store.profile(update.effective_user.id) is not None:
         await drop_buttons(query)  # an old question: /start and /settings change consent
         await update.effective_chat.send_message(ALREADY_SET_UP)
         return
@@ -83,14 +76,19 @@ async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     with suppress(BadRequest):
         await query.edit_message_text("✓ Consent: I agree")
-    then, code = parsed
-    prefill: Draft = {"consent": True, THEN: then} | ({CODE_KEY: code} if code else {})
-    await start_flow(update, context, ONBOARDING, prefill=prefill)
+    await start_flow(update, context, ONBOARDING, prefill={"consent": True}, then=_then(*parsed))
 
 
-async def require_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, then: str) -> bool:
+def _then(step: str, code: str) -> Then | None:
+    """The continuation a first consent button carries (a join link's code, or a step name)."""
+    if code:
+        return Then(Next.JOIN, {"code": code})
+    return Then(Next(step)) if step in set(Next) else None
+
+
+async def require_profile(update: Update, context: BotContext, then: Then) -> bool:
     """True when the athlete has consented; otherwise start set-up (then continue with `then`)."""
-    profile = await services(context).store.profile(update.effective_user.id)
+    profile = await context.services.store.profile(update.effective_user.id)
     if consented(profile):
         return True
     await update.effective_chat.send_message(
@@ -100,11 +98,9 @@ async def require_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, th
     return False
 
 
-async def consented_profile(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
-) -> dict[str, Any] | None:
+async def consented_profile(update: Update, context: BotContext) -> dict[str, Any] | None:
     """The profile if the athlete consents to storing answers; else drop the draft and say so."""
-    svc = services(context)
+    svc = context.services
     uid = update.effective_user.id
     profile = await svc.store.profile(uid)
     if consented(profile):
@@ -116,12 +112,11 @@ async def consented_profile(
     return None
 
 
-@on_complete(ONBOARDING.name)
-async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+async def finish(update: Update, context: BotContext, draft: Draft) -> None:
     """Save the profile (or respect a refusal) and say what happens next."""
-    svc = services(context)
+    svc = context.services
     uid = update.effective_user.id
-    answers = draft["answers"]
+    answers = draft.answers
     profile = await svc.store.profile(uid)
     chat = update.effective_chat
     if not answers.get("consent"):
@@ -156,22 +151,11 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
         f"Bedtime: {answers['bedtime']}\n\n"
         "After training, send /checkin: about 30 seconds of taps. /help lists everything."
     )
-    then = AFTER_SETUP.get(str(answers.get(THEN)))
-    if then is not None:
-        await then(update, context, answers)
+    if draft.then is not None:
+        await continue_with(update, context, draft.then)
 
 
 async def withdraw_consent(svc: Services, uid: int) -> None:
     """Stop storing new answers (dropping half-answered questions) and stop the reminders."""
     await svc.store.update_profile(uid, {"consent": False}, clear_state=DRAFT)
     await reschedule(svc, uid)
-
-
-async def _then_checkin(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, _answers: Draft
-) -> None:
-    """Continue with the check-in that was asked for before set-up."""
-    await start_flow(update, context, CHECKIN)
-
-
-AFTER_SETUP["checkin"] = _then_checkin

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.athletes.profiles import athlete_zone
 from bot.athletes.questions import READINESS
 from bot.athletes.recording import checkin_history
-from bot.shell.context import services
+from bot.shell.context import BotContext
 from handlers.common import DRAFT, answer_query, drop_buttons
-from handlers.flow import Draft, on_complete, start_flow
+from handlers.flow import Draft, Next, Then, start_flow
 from handlers.onboarding import consented_profile, require_profile
 from rules.baseline import METRICS, READINESS_ITEMS, Level, assess, readiness_total
 from rules.model import CheckIn, Kind
@@ -22,30 +21,34 @@ SOURCE_NOTE = (
 READINESS_METRIC = next(m for m in METRICS if m.key == "readiness")
 
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_start(update: Update, context: BotContext) -> None:
     """The reminder's "Answer" button: ask the five questions."""
     query = update.callback_query
     await answer_query(query)
     await drop_buttons(query)
-    if await require_profile(update, context, then="readiness"):
-        await start_flow(update, context, READINESS)
+    if await require_profile(update, context, Then(Next.READINESS)):
+        await start_readiness(update, context)
 
 
-@on_complete(READINESS.name)
-async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+async def start_readiness(update: Update, context: BotContext, _data: object = None) -> None:
+    """Ask the five questions (also the continuation after set-up)."""
+    await start_flow(update, context, READINESS)
+
+
+async def finish(update: Update, context: BotContext, draft: Draft) -> None:
     """Store the answers (with consent only) and compare the total with the athlete's usual."""
-    svc = services(context)
+    svc = context.services
     uid = update.effective_user.id
     profile = await consented_profile(update, context)
     if profile is None:
         return
     now = svc.clock.now()
-    items = {key: draft["answers"][key] for key in READINESS_ITEMS}
+    items = {key: draft.answers[key] for key in READINESS_ITEMS}
     model = CheckIn(
         created_at=now,
         leg_heaviness=None,
         kind=Kind.READINESS,
-        id=draft["id"],
+        id=draft.id,
         update_id=update.update_id,
         extra=items,
     )

@@ -7,14 +7,13 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bot.athletes.questions import SETTING_FLOWS
 from bot.athletes.replanning import reschedule
 from bot.shell import callbacks
-from bot.shell.context import Services, services
+from bot.shell.context import BotContext, Services
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
-from handlers.flow import Draft, on_complete, start_flow
+from handlers.flow import Draft, start_flow
 from handlers.onboarding import withdraw_consent
 from rules.preferences import Preferences
 
@@ -77,20 +76,20 @@ async def show(update: Update, profile: dict[str, Any], note: str = "") -> None:
     await update.effective_chat.send_message(text, reply_markup=keyboard(buttons(profile)))
 
 
-async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settings_command(update: Update, context: BotContext) -> None:
     """Show the settings."""
-    profile = await services(context).store.profile(update.effective_user.id)
+    profile = await context.services.store.profile(update.effective_user.id)
     if not profile:
         await update.effective_chat.send_message(NO_PROFILE)
         return
     await show(update, profile)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """A tap on a settings button."""
     query = update.callback_query
     action = callbacks.parse_with(callbacks.SETTINGS_PATTERN, query.data or "") or ""
-    svc = services(context)
+    svc = context.services
     uid = update.effective_user.id
     profile = await svc.store.profile(uid)
     if not profile:
@@ -141,16 +140,10 @@ async def _toggle(update: Update, svc: Services, profile: dict[str, Any], group:
         await query.edit_message_text(render(profile), reply_markup=keyboard(buttons(profile)))
 
 
-@on_complete(SETTING_FLOWS["tz"].name)
-@on_complete(SETTING_FLOWS["bed"].name)
-@on_complete(SETTING_FLOWS["quiet"].name)
-@on_complete(SETTING_FLOWS["ready"].name)
-async def setting_answered(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft
-) -> None:
+async def setting_answered(update: Update, context: BotContext, draft: Draft) -> None:
     """Save the new value, move already planned reminders, show the settings again."""
-    svc = services(context)
+    svc = context.services
     uid = update.effective_user.id
-    profile = await svc.store.update_profile(uid, draft["answers"], clear_state=DRAFT)
+    profile = await svc.store.update_profile(uid, draft.answers, clear_state=DRAFT)
     pending = await reschedule(svc, uid)
     await show(update, profile, note=f"Saved ✅ ({len(pending)} reminders planned)")

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.athletes.profiles import WITHDRAWN, athlete_zone, consented
 from bot.athletes.replanning import snooze
 from bot.shell import callbacks
-from bot.shell.context import services
+from bot.shell.context import BotContext
 from handlers.common import answer_query, drop_buttons
 from rules.facts import local_hhmm
 
 
-async def on_snooze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_snooze(update: Update, context: BotContext) -> None:
     """Send the reminder again in 15 minutes, if it will still be useful then."""
     query = update.callback_query
     reminder_id = callbacks.parse_with(callbacks.SNOOZE_PATTERN, query.data or "") or ""
-    svc = services(context)
+    svc = context.services
     uid = update.effective_user.id
     profile = await svc.store.profile(uid)
     due = await snooze(svc, uid, reminder_id) if consented(profile) else None

@@ -264,3 +264,27 @@ async def test_after_withdrawal_already_ate_and_old_consent_buttons_store_nothin
     await user.press_data("c|n")  # a consent question from long ago
     await user.expect("old question")
     assert (await svc(bot).store.profile(710))["consent"] is False
+
+
+async def test_morning_checkin_tapped_after_withdrawal_asks_it_after_setup(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """Set-up started from the morning check-in's button continues with its five questions."""
+    user = api.user(711)
+    await onboard(user)
+    await user.send("/settings")
+    await user.expect("Your settings")
+    await change_setting(user, "ready", "morning check-in", "07:00")
+    await advance_to(clock, bot, 711, "readiness")
+    morning = await user.expect("Good morning")
+    await withdraw(user)
+    await user.press("Answer (5 taps)", message_id=morning.message_id)
+    await user.expect("20-second set-up")
+    await user.expect("OK to store")
+    await user.press("I agree")
+    await user.expect("time zone")
+    await user.press("Berlin / Paris")
+    await user.expect("go to bed")
+    await user.press("22:30")
+    await user.expect("All set")
+    await user.expect("Fatigue, 1–5?")

@@ -11,14 +11,14 @@ from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 from telegram import Bot
-from telegram.ext import AIORateLimiter, Application, Defaults
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 
 import handlers
 from bot.athletes.reminders import Reminders
 from bot.shell import flood
 from bot.shell.clock import Clock, make_clock
 from bot.shell.config import Settings
-from bot.shell.context import KEY, Services
+from bot.shell.context import KEY, BotContext, Services, services_of
 from bot.shell.http import BoundedHTTPXRequest
 from bot.shell.intake import DurablePolling, DurableWebhook
 from bot.shell.updates import PerUserUpdateProcessor
@@ -38,6 +38,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         Application.builder()
         .token(settings.token.get_secret_value())
         .defaults(Defaults(tzinfo=UTC))
+        .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerUserUpdateProcessor(guard=store.serialised))
         .request(
             BoundedHTTPXRequest(
@@ -104,7 +105,7 @@ def _api_urls(settings: Settings) -> dict[str, str]:
 
 async def on_startup(app: Application) -> None:
     """Connect the store, register the command menu and start the reminder and team ticks."""
-    svc: Services = app.bot_data[KEY]
+    svc = services_of(app)
     await svc.store.open()
     for scope, menu in handlers.basics.COMMAND_MENUS:
         await app.bot.set_my_commands(menu, scope=scope)
@@ -115,7 +116,7 @@ async def on_startup(app: Application) -> None:
 
 async def on_shutdown(app: Application) -> None:
     """Close the store's connections."""
-    await app.bot_data[KEY].store.close()
+    await services_of(app).store.close()
 
 
 @asynccontextmanager

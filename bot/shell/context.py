@@ -1,11 +1,11 @@
-"""The services every handler reaches through the Application: settings, store, clock, jobs."""
+"""The typed handler context: every handler reaches the bot's services as `context.services`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackContext, ExtBot
 
 if TYPE_CHECKING:
     from bot.athletes.reminders import Reminders
@@ -28,6 +28,15 @@ class Services:
     teams: TeamScheduler
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    """The services attached to this application."""
-    return context.application.bot_data[KEY]
+def services_of(app: Application) -> Services:
+    """The services attached to a built application."""
+    return app.bot_data[KEY]
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's callback context with the bot's services attached (PTB's `ContextTypes` hook)."""
+
+    @property
+    def services(self) -> Services:
+        """The services of the application this update or job runs in."""
+        return services_of(self.application)

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.shell.context import services
+from bot.shell.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +79,12 @@ def install(app: Application, max_updates: int, window_seconds: float) -> FloodG
     """Put the flood gate in front of every handler of `app`."""
     gate = FloodGate(max_updates, timedelta(seconds=window_seconds))
 
-    async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def guard(update: Update, context: BotContext) -> None:
         """Let the update through, or stop it (saying "slow down" once per flood)."""
         key = flood_key(update)
         if key is None:
             return
-        verdict = gate.admit(key, services(context).clock.now())
+        verdict = gate.admit(key, context.services.clock.now())
         if verdict is Verdict.PASS:
             return
         chat = update.effective_chat

@@ -13,6 +13,7 @@ from bot.athletes.parsing import parse_minutes
 from bot.fakeapi import FakeBotAPI
 from bot.shell.app import build_application, running
 from bot.shell.config import load_settings
+from bot.shell.context import services_of
 from bot.shell.logsetup import configure_logging
 
 TOKEN = "123456:SANDBOX-not-a-real-token-0000000000"
@@ -72,7 +73,7 @@ async def session(data_dir: Path) -> None:
             token=TOKEN, api_url=server.base_url, data_dir=data_dir, tick_seconds=0.5
         )
         app = build_application(settings)
-        clock = app.bot_data["services"].clock
+        clock = services_of(app).clock
         user = server.user(ATHLETE_ID, first_name="Sam")
         latest: dict[str, list[tuple[str, str]]] = {"buttons": []}
         async with running(app, poll_timeout=1):
