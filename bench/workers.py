@@ -1,7 +1,7 @@
 """Measure 6: webhook workers sharing one PostgreSQL, 1 vs 3 behind the round-robin proxy
 (reminder dispatch, check-in throughput), and a check-in's write cost on TinyDB vs PostgreSQL.
 
-The bench starts its own PostgreSQL (tests/pgcluster.py) with fsync and synchronous commit back
+The bench starts its own PostgreSQL (testkit/pgcluster.py) with fsync and synchronous commit back
 on, so that both stores pay for durability as they would in production.
 """
 
@@ -23,9 +23,9 @@ from bench.config import Sizes
 from bench.seed import FAR, checkin, reminder, seed_store
 from bench.table import Row
 from bot.storage import Store
-from tests.conftest import direct_store
-from tests.pgcluster import ClusterUnavailable, TempCluster
-from tests.workers import Workers
+from testkit.pgcluster import ClusterUnavailable, TempCluster
+from testkit.store import direct_store
+from testkit.workers import Workers
 
 REMINDER_UID = 50_000_000
 CHECKIN_UID = 51_000_000

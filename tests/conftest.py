@@ -13,15 +13,14 @@ import pytest
 from telegram.ext import Application
 
 from bot.fakeapi import FakeBotAPI, FakeUser
-from bot.shell.app import build_application, make_store, running
+from bot.shell.app import build_application, running
 from bot.shell.clock import Clock
 from bot.shell.config import Settings, load_settings
 from bot.shell.context import Services
-from bot.storage import Store
 from rules.catalogue import SLEEP_WHY
-from tests.pgcluster import TempCluster, start_for_pytest
+from testkit.pgcluster import TempCluster, start_for_pytest
+from testkit.store import TOKEN
 
-TOKEN = "123456:TEST-token-for-the-loopback-fake-api"
 REPLY = SLEEP_WHY  # every guidance reply carries the sleep point
 
 BotFactory = Callable[[], AbstractAsyncContextManager[Application]]
@@ -112,17 +111,6 @@ async def bot(bot_factory: BotFactory) -> AsyncIterator[Application]:
     """The running bot."""
     async with bot_factory() as app:
         yield app
-
-
-@asynccontextmanager
-async def direct_store(data_dir: Path, database_url: str | None) -> AsyncIterator[Store]:
-    """The bot's store opened directly, to seed or inspect data while no bot runs."""
-    store = make_store(load_settings(token=TOKEN, data_dir=data_dir, database_url=database_url))
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def svc(app: Application) -> Services:

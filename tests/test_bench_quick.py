@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.trial  # whole-process trials: `pytest -m "trial and not slow"`
+pytestmark = pytest.mark.chaos  # whole-process stress: `pytest -m "chaos and not slow"`
 
 ROOT = Path(__file__).resolve().parent.parent
 MEASURES = ("e2e updates/s", "store 1 check-in", "restore", "lateness p99", "broadcast", "RSS per")

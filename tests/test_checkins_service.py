@@ -15,7 +15,7 @@ from bot.athletes.recording import advised_points, record_checkin
 from bot.athletes.reminders import NUTRITION_KINDS
 from bot.storage import Store
 from rules.model import CheckIn, Kind
-from tests.conftest import direct_store
+from testkit.store import direct_store
 
 UID = 77
 BERLIN = ZoneInfo("Europe/Berlin")

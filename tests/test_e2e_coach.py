@@ -9,7 +9,8 @@ import pytest
 from bot.fakeapi import FakeBotAPI, FakeGroup, FakeUser
 from bot.shell.clock import Clock
 from bot.storage import Store
-from tests.conftest import REPLY, direct_store, eventually, onboard, svc
+from testkit.store import direct_store
+from tests.conftest import REPLY, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import advance_to
 

@@ -25,6 +25,8 @@ from tests.simulation import (
     run_athlete,
 )
 
+pytestmark = pytest.mark.chaos  # whole-bot stress under random faults: `pytest -m chaos`
+
 UPDATER = "telegram.ext.Updater"
 # Figures of the last run, printed for docs/reliability.md.
 TOTALS: Counter[str] = Counter()

@@ -28,6 +28,8 @@ from tests.conftest import REPLY, TOKEN, bot_settings, onboard
 from tests.simulation import idle
 from tests.test_e2e_checkin import ANSWERS, answer_all
 
+pytestmark = pytest.mark.chaos  # many generated conversations: `pytest -m chaos`
+
 OWNER = 5000  # the athlete whose data the fuzzed users try to reach
 CONTROL = 5001  # sends a marker after each example: PTB handles updates in order
 GROUP, CHANNEL = -100500, -100600

@@ -16,7 +16,7 @@ from bot.storage import TinyStore
 from bot.storage import transfer as transfer_module
 from bot.storage.postgres import PostgresStore
 from bot.storage.transfer import import_tinydb
-from tests.pgcluster import TempCluster
+from testkit.pgcluster import TempCluster
 from tests.test_startup import bot_holding, one_line, run_bot
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -29,7 +29,7 @@ from tests.simulation import (
     run_athlete,
 )
 
-pytestmark = pytest.mark.trial  # whole-process trials: `pytest -m "trial and not slow"`
+pytestmark = pytest.mark.chaos  # whole-process stress: `pytest -m "chaos and not slow"`
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS: Counter[str] = Counter()

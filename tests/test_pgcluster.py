@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.pgcluster import ClusterUnavailable, TempCluster, start_for_pytest
+from testkit.pgcluster import ClusterUnavailable, TempCluster, start_for_pytest
 
 
 def unique(prefix: str) -> str:
@@ -125,7 +125,7 @@ def test_unavailable_skips_or_fails_when_required(
 def test_root_without_a_postgres_user(monkeypatch: pytest.MonkeyPatch) -> None:
     """As root with no `postgres` user to run initdb as, the reason says so."""
     monkeypatch.delenv("BOT_TEST_DATABASE_URL", raising=False)
-    monkeypatch.setattr("tests.pgcluster.find_bindir", lambda: Path("/usr/bin"))
+    monkeypatch.setattr("testkit.pgcluster.find_bindir", lambda: Path("/usr/bin"))
     monkeypatch.setattr("os.geteuid", lambda: 0)
 
     def no_user(name: str) -> None:

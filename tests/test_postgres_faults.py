@@ -14,8 +14,8 @@ import pytest
 
 from bot.fakeapi import FakeBotAPI
 from bot.shell.clock import Clock
+from testkit.pgcluster import TempCluster
 from tests.conftest import REPLY, eventually, onboard, svc
-from tests.pgcluster import TempCluster
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import HEAVY, checked_in, statuses
 

@@ -16,23 +16,17 @@ import pytest
 from bot.fakeapi import FakeBotAPI
 from bot.storage import TinyStore
 from tests.conftest import TOKEN
+from tests.launcher import LAUNCHER
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = {"profile": {"1": {"consent": True, "tz": "UTC"}}, "checkins": {"1": {"id": "c1"}}}
 
 
 def run_bot(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot` in `home` (no .env there) with only the given BOT_* variables."""
+    """Run `python -m bot` in `home` (no .env there) with only the given BOT_* variables (in a
+    process forked from one that imported the bot already, see tests/launcher.py)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=home,
-        env={**clean, "PYTHONPATH": str(REPO), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return LAUNCHER.run(list(args), home, {**clean, "PYTHONPATH": str(REPO), **env}, timeout=60)
 
 
 def one_line(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:

@@ -103,11 +103,13 @@ async def run_trial(tmp_path: Path, seed: int) -> None:
     assert await store.save_checkin(11, {"id": "after", "created_at": "z"}, []) is True
 
 
+@pytest.mark.chaos
 @pytest.mark.parametrize("seed", range(10))
 async def test_sigkill_during_writes_loses_nothing(tmp_path: Path, seed: int) -> None:
     await run_trial(tmp_path, seed)
 
 
+@pytest.mark.chaos
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(1000, 1200))
 async def test_sigkill_during_writes_loses_nothing_many(tmp_path: Path, seed: int) -> None:

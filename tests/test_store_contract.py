@@ -13,7 +13,7 @@ import pytest
 from bot.storage import Store, StoreUnavailable
 from bot.storage.migrations import MIGRATIONS, migrate
 from bot.storage.postgres import PostgresStore
-from tests.conftest import direct_store
+from testkit.store import direct_store
 
 UID = 31
 NOW = datetime(2026, 5, 2, 8, 0, tzinfo=UTC)

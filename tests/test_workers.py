@@ -20,14 +20,15 @@ from bench.seed import seed_store
 from bot.athletes.reminders import MAX_PARALLEL_SENDS, REPLY
 from bot.fakeapi import BotEvent, FakeBotAPI
 from bot.shell.clock import Clock
-from tests.conftest import TOKEN, direct_store, eventually, onboard
-from tests.pgcluster import TempCluster
+from testkit.pgcluster import TempCluster
+from testkit.store import direct_store
+from testkit.workers import Workers
+from tests.conftest import TOKEN, eventually, onboard
 from tests.simulation import guidance_id
 from tests.test_e2e_checkin import ANSWERS, answer_all
 from tests.test_e2e_coach import seed_team
-from tests.workers import Workers
 
-pytestmark = pytest.mark.trial  # whole-process trials: `pytest -m "trial and not slow"`
+pytestmark = pytest.mark.chaos  # whole-process stress: `pytest -m "chaos and not slow"`
 
 ATHLETES = 2000
 FIRST_UID = 8_000_000
