@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.athletes.reminders import record_for
+from bot.athletes.reminder_records import record_for
 from bot.storage import Store
 from bot.storage.tiny import CHECKINS, PROFILE, PROFILE_ID, REMINDERS
 from rules.model import CheckIn, SessionType

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from telegram import Chat, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -15,8 +14,9 @@ from bot.athletes.parsing import parse_timezone, zone
 from bot.athletes.profiles import new_id
 from bot.shell.context import BotContext, Services
 from bot.storage import Team
-from bot.teams.scheduler import bot_link_markup, is_admin, join_payload, new_code, published_summary
-from bot.teams.timetable import USAGE, add_session, describe, parse_session
+from bot.teams.messages import is_admin, join_markup
+from bot.teams.service import Person, published_summary
+from bot.teams.timetable import USAGE, describe, parse_session
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +51,16 @@ def _anonymous(update: Update) -> bool:
 
 async def _team(update: Update, svc: Services) -> Team | None:
     """This group's active team, or None (after saying how to set one up)."""
-    team = await svc.store.teams.get(update.effective_chat.id)
-    if team and team.get("active"):
-        return team
-    await update.effective_chat.send_message(NO_TEAM)
-    return None
+    team = await svc.teams.active(update.effective_chat.id)
+    if team is None:
+        await update.effective_chat.send_message(NO_TEAM)
+    return team
 
 
-def _coach_entry(update: Update, svc: Services) -> dict[str, Any]:
-    """How a coach is remembered: first name and when."""
-    return {"name": update.effective_user.first_name, "added_at": svc.clock.now().isoformat()}
+def _sender(update: Update, svc: Services, key: str = "added_at") -> Person:
+    """How the team remembers the sender: first name and when."""
+    user = update.effective_user
+    return svc.teams.person(user.id, user.first_name, key)
 
 
 async def team(update: Update, context: BotContext) -> None:
@@ -69,40 +69,16 @@ async def team(update: Update, context: BotContext) -> None:
         return
     svc, chat = context.services, update.effective_chat
     arg = " ".join(context.args or [])
-    changes: dict[str, Any] = {"title": chat.title or "Team", "active": True}
-    if arg.lower() == "newlink":
-        changes["code"] = new_code()
-    elif arg:
-        try:
-            changes["tz"] = parse_timezone(arg)
-        except ValueError as exc:
-            await chat.send_message(f"🤔 {exc}\nUsage: /team, /team Europe/Madrid, /team newlink")
-            return
-    now = svc.clock.now().isoformat()
-    coach = None if _anonymous(update) else (update.effective_user.id, _coach_entry(update, svc))
-
-    def apply(doc: Team) -> Team:
-        if not doc:
-            doc.update(
-                id=chat.id,
-                created_at=now,
-                tz=svc.settings.default_tz,
-                code=new_code(),
-                processed_until=now,
-                members={},
-                invited={},
-                coaches={},
-                sessions={},
-                outbox={},
-                channel=None,
-            )
-        doc.update(changes)
-        if coach:
-            doc["coaches"].setdefault(str(coach[0]), coach[1])
-        return doc
-
-    saved = await svc.store.teams.update(chat.id, apply)
-    await svc.teams.wake(chat.id)
+    new_link = arg.lower() == "newlink"
+    try:
+        tz = parse_timezone(arg) if arg and not new_link else None
+    except ValueError as exc:
+        await chat.send_message(f"🤔 {exc}\nUsage: /team, /team Europe/Madrid, /team newlink")
+        return
+    coach = None if _anonymous(update) else _sender(update, svc)
+    saved = await svc.teams.set_up(
+        chat.id, chat.title or "Team", tz=tz, new_link=new_link, coach=coach
+    )
     note = (
         "\n\nYou posted anonymously, so I can't tell who you are: to get private rosters and "
         "red-flag alerts, send /coach here without anonymity."
@@ -114,7 +90,7 @@ async def team(update: Update, context: BotContext) -> None:
         "Athletes: tap the button to join in a private chat. Before anything is shared you'll "
         "see exactly what your coach will see. In this group I only ever post team totals."
         f"{note}",
-        reply_markup=bot_link_markup(context.bot, "Join the team", join_payload(saved)),
+        reply_markup=join_markup(context.bot, saved),
     )
 
 
@@ -131,12 +107,10 @@ async def coach(update: Update, context: BotContext) -> None:
         return
     if await _team(update, svc) is None:
         return
-    uid, entry = update.effective_user.id, _coach_entry(update, svc)
-    await svc.store.teams.update(
-        update.effective_chat.id, lambda doc: doc["coaches"].setdefault(str(uid), entry)
-    )
+    coach = _sender(update, svc)
+    await svc.teams.add_coach(update.effective_chat.id, coach)
     await update.effective_chat.send_message(
-        f"{entry['name']} is a coach of this team ✅ Open a private chat with me "
+        f"{coach[1]['name']} is a coach of this team ✅ Open a private chat with me "
         f"(https://t.me/{context.bot.username}) and send /roster."
     )
 
@@ -155,7 +129,7 @@ async def session(update: Update, context: BotContext) -> None:
         await chat.send_message(f"Sessions ({found['tz']}):\n{listed or '(none yet)'}\n\n{USAGE}")
         return
     if args == ["clear"]:
-        await svc.store.teams.update(chat.id, lambda doc: doc["sessions"].clear())
+        await svc.teams.clear_sessions(chat.id)
         await chat.send_message("All sessions removed. No more check-in prompts for now.")
         return
     today = svc.clock.now().astimezone(zone(found["tz"])).date()
@@ -164,13 +138,10 @@ async def session(update: Update, context: BotContext) -> None:
     except ValueError as exc:
         await chat.send_message(f"🤔 {exc}\n\n{USAGE}")
         return
-    refused = await svc.store.teams.update(
-        chat.id, lambda doc: add_session(doc["sessions"], record)
-    )
+    refused = await svc.teams.schedule(chat.id, record)
     if refused:
         await chat.send_message(f"🤔 {refused}")
         return
-    await svc.teams.wake(chat.id)
     await chat.send_message(
         f"Scheduled: {describe(record)} ({found['tz']}). When it ends, every member gets a "
         "private check-in prompt; the team summary follows here later."
@@ -210,7 +181,7 @@ async def channel(update: Update, context: BotContext) -> None:
         return
     args = context.args or []
     if args == ["off"]:
-        await svc.store.teams.update(chat.id, lambda doc: doc.update(channel=None))
+        await svc.teams.link_channel(chat.id, None)
         await chat.send_message("Channel unlinked: no more post-session notes there.")
         return
     if len(args) != 1:
@@ -221,7 +192,7 @@ async def channel(update: Update, context: BotContext) -> None:
         await chat.send_message(f"{target}\n{CHANNEL_USAGE}")
         return
     linked = {"id": target.id, "title": target.title or args[0]}
-    await svc.store.teams.update(chat.id, lambda doc: doc.update(channel=linked))
+    await svc.teams.link_channel(chat.id, linked)
     await chat.send_message(
         f"Linked “{linked['title']}”: after each session I'll post a short recovery note there "
         "with a button to check in privately."
@@ -252,15 +223,11 @@ async def join_here(update: Update, context: BotContext) -> None:
     found = await _team(update, svc)
     if found is None:
         return
-    user = update.effective_user
-    if not _anonymous(update) and str(user.id) not in found["members"]:
-        entry = {"name": user.first_name, "at": svc.clock.now().isoformat()}
-        await svc.store.teams.update(
-            found["id"], lambda doc: doc["invited"].setdefault(str(user.id), entry)
-        )
+    if not _anonymous(update):
+        await svc.teams.note_invited(found, _sender(update, svc, "at"))
     await update.effective_chat.send_message(
         "Tap to join privately (you'll see what your coach sees before agreeing):",
-        reply_markup=bot_link_markup(context.bot, "Join the team", join_payload(found)),
+        reply_markup=join_markup(context.bot, found),
     )
 
 
@@ -289,16 +256,8 @@ async def on_my_member(update: Update, context: BotContext) -> None:
     if change is None or change.chat.type == ChatType.PRIVATE:
         return
     active = change.new_chat_member.status not in GONE
-    team = await svc.store.teams.get(change.chat.id)
-    if team is None:
-        if active and change.chat.type != ChatType.CHANNEL:
-            await change.chat.send_message(
-                "Thanks for adding me! 👋 A group admin can create the team with /team."
-            )
-        return
-    if "moved_to" in team:  # the old group of a supergroup: the team lives on there
-        return
-    await svc.store.teams.update(change.chat.id, lambda doc: doc.update(active=active))
-    log.info("team %s %s", change.chat.id, "resumed" if active else "paused: bot removed")
-    if active:
-        await svc.teams.wake(change.chat.id)
+    team = await svc.teams.set_active(change.chat.id, active)
+    if team is None and active and change.chat.type != ChatType.CHANNEL:
+        await change.chat.send_message(
+            "Thanks for adding me! 👋 A group admin can create the team with /team."
+        )

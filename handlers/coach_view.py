@@ -3,8 +3,7 @@ and only while the coach is still an admin of the team's group."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from statistics import mean
+from datetime import datetime
 
 from telegram import Bot, Update
 
@@ -14,13 +13,13 @@ from bot.athletes.recording import checkin_history
 from bot.shell import callbacks
 from bot.shell.context import BotContext, Services
 from bot.storage import Team
-from bot.teams.scheduler import is_admin
+from bot.teams.messages import is_admin
 from handlers.common import answer_query, keyboard
 from rules.model import SESSION_LABELS, CheckIn, Kind
+from rules.trends import heaviness_weeks
 
 VIEW = "cv"
 LATEST = 5
-TREND_DAYS = 7
 
 
 async def _coached_teams(bot: Bot, svc: Services, uid: int, team_ids: list[int]) -> list[Team]:
@@ -33,7 +32,7 @@ async def _coached_teams(bot: Bot, svc: Services, uid: int, team_ids: list[int])
         if await is_admin(bot, team_id, uid):
             teams.append(team)
         else:
-            await svc.store.teams.update(team_id, lambda doc: doc["coaches"].pop(str(uid), None))
+            await svc.teams.drop_coach(team_id, uid)
     return teams
 
 
@@ -112,26 +111,15 @@ def _describe(c: CheckIn) -> str:
         parts += [f"RPE {c.rpe}"] if c.rpe is not None else []
     parts += [f"legs {c.leg_heaviness}/10"] if c.leg_heaviness is not None else []
     parts += [f"motivation {c.motivation}/5"] if c.motivation is not None else []
-    parts += ["joint pain"] if c.joint_pain else []
-    parts += ["twitching"] if c.muscle_twitching else []
+    parts += [c.signs] if c.red_signs else []
     parts += [f"slept {c.sleep_hours:g} h"] if c.sleep_hours is not None else []
     parts += ["🚩 red flag"] if c.extra.get("red_flag") else []
     return " · ".join(parts)
 
 
 def _trend(history: list[CheckIn], now: datetime) -> str:
-    """Average leg heaviness this week against the week before."""
-    week = timedelta(days=TREND_DAYS)
-
-    def average(start: datetime, end: datetime) -> float | None:
-        values = [
-            c.leg_heaviness
-            for c in history
-            if c.leg_heaviness is not None and start <= c.created_at < end
-        ]
-        return mean(values) if values else None
-
-    recent, before = average(now - week, now), average(now - 2 * week, now - week)
+    """Average leg heaviness this week against the week before, in words."""
+    recent, before = heaviness_weeks(history, now)
     if recent is None:
         return "Trend: no check-ins in the last 7 days."
     if before is None:

@@ -66,16 +66,6 @@ class Rule:
         return self.cite(f) if self.cite else self.sources
 
 
-def signs(f: Facts) -> str:
-    """The reported red signs in words."""
-    found = []
-    if f.checkin.joint_pain:
-        found.append("joint pain")
-    if f.checkin.muscle_twitching:
-        found.append("sharp muscle twitching")
-    return " and ".join(found)
-
-
 def days(duration: timedelta) -> str:
     """How long something has lasted, in whole days: '2+ days', '35+ days'."""
     return f"{duration // timedelta(days=1)}+ days"
@@ -95,7 +85,8 @@ def _red_flag(f: Facts) -> str:
     """Observed heaviness beyond 48 h after one session, with joint pain or twitching."""
     return (
         f"Skip hard training {_day(f)}: your legs have stayed heavy for "
-        f"{days(f.episode_for)}, with {signs(f)}. Recovery may be compromised, not just delayed."
+        f"{days(f.episode_for)}, with {f.checkin.signs}. "
+        "Recovery may be compromised, not just delayed."
     )
 
 
@@ -127,7 +118,7 @@ def _pain_watch(f: Facts) -> str:
         later = f" I'll ask how {it} on {when:%a} at {when:%H:%M}."
     else:
         later = ""
-    return f"Go easy on hard training while you have {signs(f)}.{later} {_see_someone(f)}"
+    return f"Go easy on hard training while you have {f.checkin.signs}.{later} {_see_someone(f)}"
 
 
 def _breathing_check(f: Facts) -> str:

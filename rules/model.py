@@ -66,6 +66,15 @@ class CheckIn:
         """Joint pain or sharp muscle twitching was reported."""
         return bool(self.joint_pain or self.muscle_twitching)
 
+    @property
+    def signs(self) -> str:
+        """The red signs reported, in words ("joint pain and sharp muscle twitching"), or ""."""
+        found = (
+            ("joint pain", self.joint_pain),
+            ("sharp muscle twitching", self.muscle_twitching),
+        )
+        return " and ".join(words for words, present in found if present)
+
     def to_record(self) -> dict[str, Any]:
         """The JSON-ready stored form (ISO datetimes, plain strings)."""
         out: dict[str, Any] = {}

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from rules.reminders import ReminderPlan, first_bedtime_after
+from rules.reminders import NUTRITION_KINDS, ReminderKind, ReminderPlan, first_bedtime_after
 
-REMINDER_GROUPS: dict[str, tuple[str, ...]] = {
-    "nutrition": ("nutrition_open", "nutrition_last_call"),
-    "bedtime": ("bedtime",),
-    "followup": ("followup",),
+REMINDER_GROUPS: dict[str, tuple[ReminderKind, ...]] = {
+    "nutrition": NUTRITION_KINDS,
+    "bedtime": (ReminderKind.BEDTIME,),
+    "followup": (ReminderKind.FOLLOWUP,),
 }
-READINESS_KIND = "readiness"
 READINESS_VALID_FOR = timedelta(hours=4)
 READINESS_TEXT = (
     "Good morning! How are you today? Five one-tap questions: fatigue, sleep, soreness, stress "
@@ -86,4 +85,4 @@ def plan_readiness(now: datetime, tz: tzinfo, at: time) -> ReminderPlan | None:
     due = first_bedtime_after(now, tz, at)
     if due is None:
         return None
-    return ReminderPlan(READINESS_KIND, due, due + READINESS_VALID_FOR, READINESS_TEXT)
+    return ReminderPlan(ReminderKind.READINESS, due, due + READINESS_VALID_FOR, READINESS_TEXT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from enum import StrEnum
 
 from rules.facts import (
     FOLLOWUP_AFTER,
@@ -25,11 +26,37 @@ FOLLOWUP_TEXT = (
 )
 
 
+class ReminderKind(StrEnum):
+    """What a stored reminder is for (its value is what the store holds)."""
+
+    NUTRITION_OPEN = "nutrition_open"
+    NUTRITION_LAST_CALL = "nutrition_last_call"
+    BEDTIME = "bedtime"
+    FOLLOWUP = "followup"
+    READINESS = "readiness"
+    TEAM_PROMPT = "team_prompt"
+    TEAM_REPROMPT = "team_reprompt"
+    REPLY = "reply"
+
+
+class ReminderStatus(StrEnum):
+    """Where a stored reminder (or team outbox item) is in its life."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    DROPPED = "dropped"
+
+
+NUTRITION_KINDS = (ReminderKind.NUTRITION_OPEN, ReminderKind.NUTRITION_LAST_CALL)
+TEAM_PROMPT_KINDS = (ReminderKind.TEAM_PROMPT, ReminderKind.TEAM_REPROMPT)
+
+
 @dataclass(frozen=True)
 class ReminderPlan:
     """One reminder to schedule: send at `due_at`, pointless after `expires_at` (UTC)."""
 
-    kind: str
+    kind: ReminderKind
     due_at: datetime
     expires_at: datetime
     text: str
@@ -63,14 +90,14 @@ def _nutrition(checkin: CheckIn, tz: tzinfo) -> list[ReminderPlan]:
     closes = local_hhmm(finished + REFUEL_WINDOW, tz)
     return [
         ReminderPlan(
-            "nutrition_open",
+            ReminderKind.NUTRITION_OPEN,
             finished + REFUEL_IDEAL_FROM,
             finished + LAST_CALL_AT,
             f"Refuel time! A snack with a 3:1 carb-to-protein ratio refills your legs' fuel "
             f"fastest. The window closes at {closes}.",
         ),
         ReminderPlan(
-            "nutrition_last_call",
+            ReminderKind.NUTRITION_LAST_CALL,
             finished + LAST_CALL_AT,
             finished + REFUEL_WINDOW,
             f"Last call: if you haven't eaten yet, grab something with a 3:1 carb-to-protein "
@@ -101,7 +128,7 @@ def _bedtime(checkin: CheckIn, tz: tzinfo, bedtime: time | None) -> list[Reminde
         f"Bedtime at {local_hhmm(at, tz)}: time to wind down. Deep sleep is when growth "
         "hormone peaks, driving tissue repair."
     )
-    return [ReminderPlan("bedtime", at - WIND_DOWN_BEFORE, at, text)]
+    return [ReminderPlan(ReminderKind.BEDTIME, at - WIND_DOWN_BEFORE, at, text)]
 
 
 def _followup(checkin: CheckIn) -> list[ReminderPlan]:
@@ -109,4 +136,4 @@ def _followup(checkin: CheckIn) -> list[ReminderPlan]:
     if not needs_followup(checkin):
         return []
     due = checkin.observed_at + FOLLOWUP_AFTER
-    return [ReminderPlan("followup", due, due + FOLLOWUP_VALID_FOR, FOLLOWUP_TEXT)]
+    return [ReminderPlan(ReminderKind.FOLLOWUP, due, due + FOLLOWUP_VALID_FOR, FOLLOWUP_TEXT)]

@@ -11,13 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from statistics import mean
 
 from rules.facts import REFUEL_WINDOW, build_facts
 from rules.load import local_day, session_load, sessions
 from rules.model import CheckIn
 
 HIT_RATE_SESSIONS = 10
+TREND_WEEK = timedelta(days=7)
+
+
+def heaviness_weeks(history: Iterable[CheckIn], now: datetime) -> tuple[float | None, float | None]:
+    """Average leg heaviness over the last 7 days and the 7 days before (None: no answers)."""
+    answers = [(c.created_at, c.leg_heaviness) for c in history if c.leg_heaviness is not None]
+
+    def average(start: datetime, end: datetime) -> float | None:
+        values = [value for at, value in answers if start <= at < end]
+        return mean(values) if values else None
+
+    return average(now - TREND_WEEK, now), average(now - 2 * TREND_WEEK, now - TREND_WEEK)
 
 
 def refuelled_in_time(checkin: CheckIn) -> bool | None:

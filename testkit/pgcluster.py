@@ -9,7 +9,6 @@ import pwd
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Coroutine, Iterator
@@ -20,6 +19,8 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
 
 import asyncpg
+
+from testkit.ports import free_port
 
 T = TypeVar("T")
 
@@ -103,13 +104,6 @@ def _server_user() -> pwd.struct_passwd | None:
     if shutil.which("runuser") is None:
         raise ClusterUnavailable("running as root and runuser (util-linux) is missing")
     return user
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _last_line(text: str) -> str:

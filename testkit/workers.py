@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.fakeapi import RoundRobinProxy
 from bot.fakeapi.lifecycle import Service
-from testkit.pgcluster import free_port
+from testkit.ports import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "workers-Secret_1"

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.athletes.recording import advised_points, record_checkin
-from bot.athletes.reminders import NUTRITION_KINDS
 from bot.storage import Store
 from rules.model import CheckIn, Kind
+from rules.reminders import NUTRITION_KINDS
 from testkit.store import direct_store
 
 UID = 77

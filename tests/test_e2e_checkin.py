@@ -40,7 +40,7 @@ async def test_full_checkin_gives_guidance_and_stores_record(api: FakeBotAPI, bo
     await onboard(user)
     await user.send("/checkin")
     await answer_all(user, ANSWERS)
-    reply = await user.expect("3:1 carb")
+    [reply] = await api.expect_only(user, "3:1 carb")  # once, and nothing else
     assert reply.text.startswith("Eat a 3:1 carb-to-protein snack by ")
     assert "after a long, very hard session are normal" in reply.text
     assert "doctor" not in reply.text  # breathing up right after the session is expected

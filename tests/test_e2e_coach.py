@@ -12,6 +12,7 @@ from bot.storage import Store
 from testkit.store import direct_store
 from tests.conftest import REPLY, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
+from tests.test_e2e_insight import withdraw
 from tests.test_e2e_reminders import advance_to
 
 GROUP = -1001234
@@ -146,7 +147,7 @@ async def test_session_end_prompts_reprompt_once_and_summary_has_no_individual_d
     end = await schedule_soon(group, coach, clock)
     jump_to(clock, end)
     for athlete in athletes:
-        prompt = await athlete.expect("done training? Check in")
+        [prompt] = await api.expect_only(athlete, "done training? Check in")  # one prompt each
         assert prompt.buttons[0][0][0] == "✅ Check in"
         await athlete.press("Check in")
         first = await athlete.expect("(1/7) What kind of session")  # finish and length known
@@ -411,8 +412,9 @@ async def test_team_follows_its_group_to_a_supergroup(api: FakeBotAPI, bot, cloc
     supergroup = api.upgrade_to_supergroup(group, new_id, coach)
     store = svc(bot).store
 
-    async def moved() -> bool:
-        return bool(await store.teams.get(new_id))
+    async def moved() -> bool:  # the team first, then each member's link to it
+        profile = await store.profile(52)
+        return bool(await store.teams.get(new_id)) and str(new_id) in profile["teams"]
 
     await eventually(moved)
     team = await store.teams.get(new_id)
@@ -512,3 +514,26 @@ async def test_report_shows_only_the_published_summary(api: FakeBotAPI, bot, clo
     await eventually(queued)
     await group.send(coach, "/report")
     await group.expect("is published here at")
+
+
+async def test_a_team_prompt_tapped_after_withdrawal_keeps_its_session_through_setup(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """Re-consenting from a team prompt continues with the prompt's finish time and length."""
+    ana = await member_of_new_team(api, clock, coach_id=51, athlete_id=52)
+    prompt = await ana.expect("done training? Check in")
+    await withdraw(ana)
+    await ana.press("Check in", message_id=prompt.message_id)
+    await ana.expect("20-second set-up")
+    await ana.expect("OK to store")
+    await ana.press("I agree")
+    await ana.expect("time zone")
+    await ana.press("UTC")
+    await ana.expect("go to bed")
+    await ana.press("22:30")
+    await ana.expect("All set")
+    await ana.expect("What kind of session")  # finish time and length came with the prompt
+    draft = await svc(bot).store.state(52, "draft")
+    assert draft["flow"] == "checkin"
+    assert draft["answers"]["duration_min"] == 60
+    assert set(draft["prefilled"]) == {"finished_at", "duration_min"}

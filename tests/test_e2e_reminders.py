@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.athletes.reminders import REPLY as REPLY_KIND
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.shell.clock import Clock
+from rules.reminders import ReminderKind
 from tests.conftest import REPLY, eventually, onboard, svc
 from tests.test_e2e_checkin import answer_all
 
@@ -26,7 +26,7 @@ async def checked_in(user: FakeUser, answers: list[str] = HEAVY) -> None:
 async def statuses(app, uid: int) -> dict[str, str]:
     """kind -> status of the athlete's reminders (not the outbox record of the guidance reply)."""
     records = await svc(app).store.reminders(uid)
-    return {r["kind"]: r["status"] for r in records if r["kind"] != REPLY_KIND}
+    return {r["kind"]: r["status"] for r in records if r["kind"] != ReminderKind.REPLY}
 
 
 async def advance_to(clock: Clock, app, uid: int, kind: str) -> None:
@@ -66,9 +66,9 @@ async def test_last_call_fires_and_nothing_after_window(api: FakeBotAPI, bot, cl
     user = api.user(602)
     await checked_in(user)
     clock.advance(timedelta(minutes=30, seconds=1))
-    await user.expect("Refuel time")
+    await api.expect_only(user, "Refuel time")  # once, and nothing else
     clock.advance(timedelta(minutes=20))
-    await user.expect("Last call")
+    await api.expect_only(user, "Last call")
     clock.advance(timedelta(minutes=20))
     await user.send("/help")
     await user.expect("what I can do")

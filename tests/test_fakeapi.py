@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.fakeapi import BOT_USERNAME, FakeBotAPI
+from tests.conftest import eventually
 
 TOKEN = "123456:test-token"
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Go on", callback_data="go")]])
@@ -215,7 +216,11 @@ async def test_long_poll_wakes_on_new_update(server: FakeBotAPI, bot: telegram.B
     """A long-poll returns as soon as a user writes, not at its timeout."""
     user = server.user(42)
     poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.1)
+
+    async def polling() -> bool:
+        return bool(server.calls_of("getUpdates"))  # recorded as the server starts to wait
+
+    await eventually(polling)
     await user.send("hello")
     updates = await asyncio.wait_for(poll, 1)
     assert updates[0].message is not None
@@ -240,6 +245,25 @@ async def test_expect_timeout_lists_output(server: FakeBotAPI, bot: telegram.Bot
     await bot.send_message(42, "Something else")
     with pytest.raises(AssertionError, match="Something else"):
         await user.expect("missing", timeout=0.2)
+
+
+async def test_expect_only_fails_on_a_duplicate(server: FakeBotAPI, bot: telegram.Bot) -> None:
+    """expect_only passes on exactly the expected messages and fails on a repeated one, whether
+    it came before the check or arrives during the quiet time."""
+    user = server.user(42)
+    await bot.send_message(42, "One")
+    await bot.send_message(42, "Two")
+    await bot.edit_message_text("Two, edited", chat_id=42, message_id=2)  # not a message
+    assert [e.text for e in await server.expect_only(user, "one", "two")] == ["One", "Two"]
+    await bot.send_message(42, "Three")
+    await bot.send_message(42, "Three")
+    with pytest.raises(AssertionError, match=r"unexpected \[message #4\] 'Three'"):
+        await server.expect_only(user, "three")
+    late = asyncio.create_task(server.expect_only(user, "four", quiet=5))
+    await bot.send_message(42, "Four")
+    await bot.send_message(42, "Four")
+    with pytest.raises(AssertionError, match="unexpected"):
+        await asyncio.wait_for(late, 2)  # fails as the duplicate arrives, not after 5 s
 
 
 async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

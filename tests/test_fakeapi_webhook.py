@@ -17,8 +17,8 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.fakeapi import FakeBotAPI, RoundRobinProxy
 from bot.fakeapi.webhook import SECRET_HEADER
+from testkit.ports import free_port
 from tests.conftest import TOKEN, eventually
-from tests.test_security import free_port
 
 SECRET = "s3cret-Value_1"
 

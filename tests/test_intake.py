@@ -4,7 +4,6 @@ nothing (polling and webhook), and the webhook checks its secret before anything
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -15,6 +14,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot.fakeapi import FakeBotAPI
 from bot.shell.intake import SECRET_HEADER, DurablePolling, DurableWebhook
 from bot.shell.updates import PerUserUpdateProcessor
+from testkit.ports import free_port
 from tests.conftest import TOKEN
 
 SECRET = "intake-Secret_0123456789"
@@ -87,13 +87,6 @@ async def test_polling_crash_mid_update_redelivers_it(api: FakeBotAPI, app_facto
     await user.expect("done")
     await restarted.stop()
     assert second.seen == [sent["update_id"]]
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def test_webhook_answers_only_after_handling_and_checks_the_secret(

@@ -12,7 +12,14 @@ from rules.baseline import METRICS, Level, assess, level, persistent_level, zsco
 from rules.engine import advise
 from rules.load import daily_loads, monotony, session_load, summarize_load
 from rules.model import CheckIn, Kind
-from rules.trends import chart_days, hit_rate, refuel_streak, refuelled_in_time, week_streak
+from rules.trends import (
+    chart_days,
+    heaviness_weeks,
+    hit_rate,
+    refuel_streak,
+    refuelled_in_time,
+    week_streak,
+)
 
 TODAY = date(2024, 5, 31)  # a Friday
 HEAVINESS = METRICS[0]
@@ -214,3 +221,15 @@ def test_chart_days_mark_red_flags_and_missed_windows():
     assert by_day[days_ago(1)].red_flag
     assert by_day[days_ago(1)].heaviness == 8
     assert by_day[TODAY].heaviness is None
+
+
+def test_heaviness_weeks_compare_the_last_seven_days_with_the_seven_before() -> None:
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+    def answer(days_ago: float, legs: int | None) -> CheckIn:
+        return CheckIn(created_at=now - timedelta(days=days_ago), leg_heaviness=legs)
+
+    history = [answer(1, 6), answer(3, 8), answer(6.9, None), answer(8, 2), answer(15, 10)]
+    assert heaviness_weeks(history, now) == (7, 2)
+    assert heaviness_weeks(history[3:], now) == (None, 2)
+    assert heaviness_weeks([], now) == (None, None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from bot.shell.app import build_application, running
 from bot.shell.clock import Clock
 from bot.shell.config import load_settings
 from bot.shell.flood import SLOW_DOWN, flood_key
+from testkit.ports import free_port
 from tests.conftest import REPLY, TOKEN, onboard, svc
 from tests.simulation import idle
 from tests.test_e2e_checkin import ANSWERS, answer_all
@@ -75,13 +75,6 @@ async def test_debug_logs_hold_no_token_and_no_answers(api: FakeBotAPI, tmp_path
         assert TOKEN.split(":")[1] not in (event.text or "")
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 async def test_webhook_rejects_requests_without_the_secret(api: FakeBotAPI, tmp_path: Path) -> None:
     port = free_port()
     bot = BotProcess(api, tmp_path)
@@ -108,8 +101,7 @@ async def test_webhook_rejects_requests_without_the_secret(api: FakeBotAPI, tmp_
             good = {SECRET_HEADER: "s3cret-Value_1-long-enough"}
             sent = await http.post(url, json=update("/help"), headers=good)
             assert sent.status == 200, await sent.text()
-            await user.expect("what I can do")
-            await asyncio.sleep(0.3)
+            await api.expect_only(user, "what I can do")
     finally:
         await bot.kill()
     assert not [e for e in user.events if "What I store" in (e.text or "")]

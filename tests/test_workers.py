@@ -17,9 +17,10 @@ import asyncpg
 import pytest
 
 from bench.seed import seed_store
-from bot.athletes.reminders import MAX_PARALLEL_SENDS, REPLY
+from bot.athletes.reminders import MAX_PARALLEL_SENDS
 from bot.fakeapi import BotEvent, FakeBotAPI
 from bot.shell.clock import Clock
+from rules.reminders import ReminderKind
 from testkit.pgcluster import TempCluster
 from testkit.store import direct_store
 from testkit.workers import Workers
@@ -165,7 +166,9 @@ async def test_checkin_continues_across_workers(
         async with direct_store(tmp_path / "unused", url) as store:
 
             async def reply_settled() -> bool:
-                replies = [r for r in await store.reminders(user.id) if r["kind"] == REPLY]
+                replies = [
+                    r for r in await store.reminders(user.id) if r["kind"] == ReminderKind.REPLY
+                ]
                 return [r["status"] for r in replies] == ["sent"]
 
             await eventually(reply_settled)

@@ -39,7 +39,7 @@ def line(checkin: CheckIn, tz: tzinfo) -> str:
     if checkin.leg_heaviness is not None:
         parts.append(f"legs {checkin.leg_heaviness}/10")
     if checkin.red_signs:
-        parts.append("⚠️ pain/twitching")
+        parts.append(f"⚠️ {checkin.signs}")
     if checkin.kind is Kind.CHECKIN and (mark := REFUEL_MARK[refuelled_in_time(checkin)]):
         parts.append(mark)
     return "• " + " · ".join(parts)

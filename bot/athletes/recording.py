@@ -7,19 +7,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.athletes.profiles import athlete_bedtime, athlete_zone, new_id
-from bot.athletes.reminders import NUTRITION_KINDS, record_for, reply_record
+from bot.athletes.reminder_records import record_for, reply_record
 from bot.storage import Store
 from bot.storage.base import pending
 from rules.engine import AdviceItem, advise
 from rules.facts import ends_episode, needs_followup
 from rules.model import CheckIn, Kind
 from rules.preferences import Preferences, apply_preferences
-from rules.reminders import ReminderPlan, plan_reminders
+from rules.reminders import (
+    NUTRITION_KINDS,
+    ReminderKind,
+    ReminderPlan,
+    ReminderStatus,
+    plan_reminders,
+)
 
-FOLLOWUP = "followup"
 # A newer check-in's plan replaces an earlier one's of the same kind: one wind-down per night,
 # one refuel nudge at a time, one follow-up per episode.
-REPLACED_BY_KIND = ("bedtime", FOLLOWUP, *NUTRITION_KINDS)
+REPLACED_BY_KIND = (ReminderKind.BEDTIME, ReminderKind.FOLLOWUP, *NUTRITION_KINDS)
 
 
 async def checkin_history(store: Store, uid: int) -> list[CheckIn]:
@@ -43,7 +48,7 @@ def superseded(
         return []
     kinds = {plan.kind for plan in plans} & set(REPLACED_BY_KIND)
     if needs_followup(model) or ends_episode(model):
-        kinds.add(FOLLOWUP)  # a new episode's follow-up, or none: the old one is moot
+        kinds.add(ReminderKind.FOLLOWUP)  # a new episode's follow-up, or none: the old one is moot
     return [
         r["id"]
         for r in stored
@@ -67,7 +72,7 @@ async def record_checkin(
     plans = plan_reminders(model, now, tz=tz, bedtime=bedtime) if model.kind is Kind.CHECKIN else []
     plans = apply_preferences(plans, Preferences.from_profile(profile), tz)
     plans = [plan for plan in plans if plan.due_at > now]  # what is due now, the reply says
-    followup_at = next((p.due_at for p in plans if p.kind == FOLLOWUP), None)
+    followup_at = next((p.due_at for p in plans if p.kind == ReminderKind.FOLLOWUP), None)
     history = await checkin_history(store, uid)
     advice = advise(model, history, now, tz=tz, bedtime=bedtime, followup_at=followup_at)
     records = [record_for(plan, uid, model.id, new_id()) for plan in plans]
@@ -77,7 +82,11 @@ async def record_checkin(
     ate = any(r["kind"] in NUTRITION_KINDS for r in records)
     reply = reply_record(uid, model.id, advice.render(), now, ate_button=ate, reminder_id=new_id())
     replaced = superseded(model, plans, await store.reminders(uid))
-    changes = {"status": "cancelled", "settled_at": now.isoformat(), "reason": "replaced"}
+    changes = {
+        "status": ReminderStatus.CANCELLED,
+        "settled_at": now.isoformat(),
+        "reason": "replaced",
+    }
     if not await store.save_checkin(
         uid,
         record,

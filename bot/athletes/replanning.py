@@ -7,17 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.athletes.profiles import athlete_bedtime, athlete_zone, new_id
-from bot.athletes.reminders import SNOOZE_FOR, record_for
+from bot.athletes.reminder_records import SNOOZE_FOR, record_for
 from bot.shell.context import Services
 from rules.model import CheckIn
-from rules.preferences import (
-    READINESS_KIND,
-    REMINDER_GROUPS,
-    Preferences,
-    apply_preferences,
-    plan_readiness,
-)
-from rules.reminders import plan_reminders
+from rules.preferences import REMINDER_GROUPS, Preferences, apply_preferences, plan_readiness
+from rules.reminders import ReminderKind, ReminderStatus, plan_reminders
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +22,18 @@ EVERYTHING_OFF = Preferences(off=frozenset(REMINDER_GROUPS))
 def _live(record: dict[str, Any]) -> bool:
     """Pending, or switched off by a setting (and so revivable when it is switched on again)."""
     status, reason = record.get("status"), record.get("reason")
-    return status == "pending" or (status == "cancelled" and reason == SETTINGS_REASON)
+    return status == ReminderStatus.PENDING or (
+        status == ReminderStatus.CANCELLED and reason == SETTINGS_REASON
+    )
 
 
 def _off(now: datetime) -> dict[str, Any]:
     """The change that switches a reminder off because of a setting."""
-    return {"status": "cancelled", "reason": SETTINGS_REASON, "settled_at": now.isoformat()}
+    return {
+        "status": ReminderStatus.CANCELLED,
+        "reason": SETTINGS_REASON,
+        "settled_at": now.isoformat(),
+    }
 
 
 async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
@@ -47,7 +47,7 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
     for record in await svc.store.reminders(uid):
         if not _live(record):
             continue
-        if record["kind"] == READINESS_KIND:
+        if record["kind"] == ReminderKind.READINESS:
             changes[record["id"]] = _off(now)
             continue
         model = checkins.get(record.get("checkin_id") or "")
@@ -55,12 +55,15 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
         plan = {p.kind: p for p in apply_preferences(plans, prefs, tz)}.get(record["kind"])
         if plan is not None:
             changes[record["id"]] = {
-                "status": "pending",
+                "status": ReminderStatus.PENDING,
                 "due_at": plan.due_at.isoformat(),
                 "expires_at": plan.expires_at.isoformat(),
                 "text": plan.text,
             }
-        elif datetime.fromisoformat(record["expires_at"]) > now or record["status"] != "pending":
+        elif (
+            datetime.fromisoformat(record["expires_at"]) > now
+            or record["status"] != ReminderStatus.PENDING
+        ):
             changes[record["id"]] = _off(now)
     new = []
     ready = plan_readiness(now, tz, prefs.readiness_at) if prefs.readiness_at else None
@@ -68,7 +71,7 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
         repeat = {"at": prefs.readiness_at.strftime("%H:%M"), "tz": profile.get("tz") or "UTC"}
         new.append(record_for(ready, uid, None, new_id()) | {"repeat": repeat})
     touched = await svc.store.change_reminders(uid, changes, new, when=_live)
-    pending = [r for r in touched if r["status"] == "pending"]
+    pending = [r for r in touched if r["status"] == ReminderStatus.PENDING]
     log.info("athlete settings applied: %d reminders pending", len(pending))
     return pending
 
@@ -76,17 +79,17 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
 async def snooze(svc: Services, uid: int, reminder_id: str) -> datetime | None:
     """Send a delivered reminder again in 15 minutes; None if it would then be useless."""
     record = await svc.store.reminder(uid, reminder_id)
-    if record is None or record.get("status") != "sent":
+    if record is None or record.get("status") != ReminderStatus.SENT:
         return None
     due = svc.clock.now() + SNOOZE_FOR
     if due >= datetime.fromisoformat(record["expires_at"]):
         return None
     changes = {
-        "status": "pending",
+        "status": ReminderStatus.PENDING,
         "due_at": due.isoformat(),
         "snoozes": record.get("snoozes", 0) + 1,
     }
     touched = await svc.store.change_reminders(
-        uid, {reminder_id: changes}, [], when=lambda r: r.get("status") == "sent"
+        uid, {reminder_id: changes}, [], when=lambda r: r.get("status") == ReminderStatus.SENT
     )
     return due if touched else None

@@ -15,11 +15,12 @@ from bot.fakeapi.faults import RandomFaults
 from bot.fakeapi.lifecycle import Service
 from bot.fakeapi.limits import RateLimits
 from bot.fakeapi.methods import METHODS, chat_member
-from bot.fakeapi.state import Upload, World, now
-from bot.fakeapi.users import FakeGroup, FakeUser
+from bot.fakeapi.state import BotEvent, Upload, World, now
+from bot.fakeapi.users import ChatView, FakeGroup, FakeUser
 from bot.fakeapi.webhook import WebhookPusher
 
 TOKEN_RE = re.compile(r"^\d+:[\w-]+$")
+QUIET_SECONDS = 0.3  # how long a chat must stay silent after the expected messages
 # Parameters that are free text; every other form value is JSON-decoded when it parses.
 TEXT_PARAMS = frozenset(
     {"text", "caption", "callback_query_id", "inline_message_id", "file_id", "parse_mode"}
@@ -221,6 +222,39 @@ class FakeBotAPI(Service):
         """Make the next `times` calls of method fail with a Telegram-style error."""
         queue = self._faults.setdefault(method.lower(), deque())
         queue.extend(ApiError.build(status, description, retry_after) for _ in range(times))
+
+    async def expect_only(
+        self,
+        chat: ChatView,
+        *contains: str,
+        kind: str = "message",
+        quiet: float = QUIET_SECONDS,
+        timeout: float = 5.0,  # noqa: ASYNC109 - as ChatView.expect's
+    ) -> list[BotEvent]:
+        """The chat's next bot events of `kind` are exactly these, one each and in this order, and
+        no other follows within `quiet` seconds: an extra or a duplicated message fails."""
+        found = []
+        for text in contains:
+            event = await chat.expect(kind=kind, timeout=timeout)
+            if text.lower() not in (event.text or "").lower():
+                raise AssertionError(
+                    f"chat {chat.chat_id}: expected {kind} containing {text!r}, "
+                    f"got {event.describe()}"
+                )
+            found.append(event)
+        await self.assert_quiet(chat, quiet, kind=kind)
+        return found
+
+    async def assert_quiet(
+        self, chat: ChatView, seconds: float = QUIET_SECONDS, *, kind: str = "message"
+    ) -> None:
+        """No unconsumed bot event of `kind` is in the chat, and none arrives within `seconds`
+        (the wait ends on the world's event signal, so an extra one fails as it arrives)."""
+        try:
+            extra = await chat.expect(kind=kind, timeout=seconds)
+        except AssertionError:
+            return
+        raise AssertionError(f"chat {chat.chat_id}: unexpected {extra.describe()}")
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         """Parameters of every recorded call of one method (case-insensitive)."""

@@ -24,6 +24,7 @@ from bot.shell.intake import DurablePolling, DurableWebhook
 from bot.shell.updates import PerUserUpdateProcessor
 from bot.storage import Store, TinyStore
 from bot.teams.scheduler import TeamScheduler
+from bot.teams.service import TeamService
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     store = make_store(settings)
     clock = clock or make_clock(settings.clock_offset_file)
     reminders = Reminders(store, clock)
-    teams = TeamScheduler(store, clock, settings.default_tz)
+    teams = TeamService(store, clock, settings.default_tz)
     builder = (
         Application.builder()
         .token(settings.token.get_secret_value())
@@ -56,7 +57,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     if urls:
         builder = builder.base_url(urls["base_url"]).base_file_url(urls["base_file_url"])
     app = builder.build()
-    app.bot_data[KEY] = Services(settings, store, clock, reminders, teams)
+    app.bot_data[KEY] = Services(settings, store, clock, reminders, teams, TeamScheduler(teams))
     flood.install(app, settings.flood_max_updates, settings.flood_window_seconds)
     handlers.register(app)
     return app
@@ -110,7 +111,7 @@ async def on_startup(app: Application) -> None:
     for scope, menu in handlers.basics.COMMAND_MENUS:
         await app.bot.set_my_commands(menu, scope=scope)
     svc.reminders.start(app, svc.settings.tick_seconds)
-    svc.teams.start(app, svc.settings.tick_seconds)
+    svc.team_scheduler.start(app, svc.settings.tick_seconds)
     log.info("bot @%s ready (worker %s)", app.bot.username, svc.settings.worker_id)
 
 

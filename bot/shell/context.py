@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.shell.config import Settings
     from bot.storage import Store
     from bot.teams.scheduler import TeamScheduler
+    from bot.teams.service import TeamService
 
 KEY = "services"
 
@@ -25,7 +26,8 @@ class Services:
     store: Store
     clock: Clock
     reminders: Reminders
-    teams: TeamScheduler
+    teams: TeamService
+    team_scheduler: TeamScheduler
 
 
 def services_of(app: Application) -> Services:

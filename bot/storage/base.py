@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
+from rules.reminders import ReminderStatus
+
 T = TypeVar("T")
 Team = dict[str, Any]
 Record = dict[str, Any]
@@ -24,7 +26,7 @@ class StoreUnavailable(Exception):
 
 def pending(record: Record) -> bool:
     """Whether a reminder record still waits to be sent."""
-    return record.get("status") == "pending"
+    return record.get("status") == ReminderStatus.PENDING
 
 
 class TeamStore(ABC):

@@ -34,6 +34,7 @@ from bot.storage.base import (
     pending,
 )
 from bot.storage.migrations import migrate
+from rules.reminders import ReminderStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -119,7 +120,7 @@ def describe(url: str) -> str:
 def _row(uid: int, record: Record) -> tuple[Any, ...]:
     """The column values of a reminder record."""
     due = datetime.fromisoformat(record["due_at"])
-    return uid, record["id"], record.get("status", "pending"), due, record
+    return uid, record["id"], record.get("status", ReminderStatus.PENDING), due, record
 
 
 def _changed(uid: int, record: Record) -> tuple[Any, ...]:
@@ -358,7 +359,7 @@ class PostgresStore(Store):
                 for doc in await _pending_docs(conn, uid)
                 if doc.get("checkin_id") == checkin_id and doc["kind"] in reminder_kinds
             ]
-            changes = {"status": "cancelled", "settled_at": at}
+            changes = {"status": ReminderStatus.CANCELLED, "settled_at": at}
             await conn.executemany(UPDATE_REMINDER, [_changed(uid, d | changes) for d in hits])
             return [doc["id"] for doc in hits]
 
@@ -451,7 +452,7 @@ class PostgresStore(Store):
             profile = await conn.fetchval("SELECT profile FROM athletes WHERE uid = $1", uid)
             await conn.execute(UPSERT_PROFILE, uid, link_team(profile or {}, team_id, joined_at))
             if joined_at is None:
-                changes = {"status": "cancelled", "reason": "left team"}
+                changes = {"status": ReminderStatus.CANCELLED, "reason": "left team"}
                 hits = [d for d in await _pending_docs(conn, uid) if d.get("team_id") == team_id]
                 await conn.executemany(UPDATE_REMINDER, [_changed(uid, d | changes) for d in hits])
 

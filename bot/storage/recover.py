@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.storage.atomic import CorruptDataError, atomic_write, backup_path, read_json
+from rules.reminders import ReminderStatus
 
 TIMES = ("due_at", "expires_at")
 
@@ -19,7 +20,7 @@ def check_shape(path: Path, data: dict[str, Any]) -> None:
         if not isinstance(table, dict) or not all(isinstance(r, dict) for r in table.values()):
             raise CorruptDataError(path, f"table {name!r} is not an object of records")
     for record in data.get("reminders", {}).values():
-        if record.get("status") != "pending":
+        if record.get("status") != ReminderStatus.PENDING:
             continue
         for key in TIMES:
             try:

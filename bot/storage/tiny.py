@@ -23,6 +23,7 @@ from bot.storage.atomic import AtomicJSONStorage, backup_path
 from bot.storage.base import Record, Store, link_team, pending
 from bot.storage.recover import check_shape
 from bot.storage.teams import TinyTeamStore
+from rules.reminders import ReminderStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -111,15 +112,15 @@ class TinyStore(Store):
 
     def scan(self) -> list[PendingReminder]:
         """Parse every data file (CorruptDataError names a broken one); return pending reminders."""
-        pending: list[PendingReminder] = []
+        found: list[PendingReminder] = []
         for uid in self.athlete_ids():
             storage = AtomicJSONStorage(self.path(uid))
             data = storage.read() or {}
             check_shape(storage.path, data)
             for record in data.get(REMINDERS, {}).values():
-                if record.get("status") == "pending":
-                    pending.append(PendingReminder(uid, record))
-        return pending
+                if pending(record):
+                    found.append(PendingReminder(uid, record))
+        return found
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -283,10 +284,11 @@ class TinyStore(Store):
                 (q.id == checkin_id) & (q.refuelled_at == None),  # noqa: E711
             )
             reminders = f.table(REMINDERS)
-            cond = (q.checkin_id == checkin_id) & (q.status == "pending")
+            cond = (q.checkin_id == checkin_id) & (q.status == ReminderStatus.PENDING)
             hits = [d for d in reminders.search(cond) if d["kind"] in reminder_kinds]
             reminders.update(
-                {"status": "cancelled", "settled_at": at}, doc_ids=[d.doc_id for d in hits]
+                {"status": ReminderStatus.CANCELLED, "settled_at": at},
+                doc_ids=[d.doc_id for d in hits],
             )
             return [d["id"] for d in hits]
 
@@ -334,7 +336,7 @@ class TinyStore(Store):
 
         def apply(f: AthleteFile) -> list[str]:
             table = f.table(REMINDERS)
-            hits = [d for d in table.all() if d.get("status") == "pending" and match(d)]
+            hits = [d for d in table.all() if pending(d) and match(d)]
             table.update(changes, doc_ids=[d.doc_id for d in hits])
             return [d["id"] for d in hits]
 
@@ -399,8 +401,8 @@ class TinyStore(Store):
             if joined_at is None:
                 q = Query()
                 f.table(REMINDERS).update(
-                    {"status": "cancelled", "reason": "left team"},
-                    (q.team_id == team_id) & (q.status == "pending"),
+                    {"status": ReminderStatus.CANCELLED, "reason": "left team"},
+                    (q.team_id == team_id) & (q.status == ReminderStatus.PENDING),
                 )
 
         await self._write(uid, apply)

@@ -1,0 +1,48 @@
+"""The one-tap buttons a reminder or reply carries: its action, and a 15-minute snooze."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.shell import callbacks
+from rules.reminders import NUTRITION_KINDS, TEAM_PROMPT_KINDS, ReminderKind
+
+SNOOZE_LABEL = "⏰ In 15 min"
+
+
+def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup:
+    """The one-tap buttons a message carries: its action, and a 15-minute snooze on reminders."""
+    cid = record.get("checkin_id") or ""
+    if (
+        record["kind"] == ReminderKind.REPLY
+    ):  # the guidance itself: Why?, maybe Already ate, no snooze
+        buttons = [("Why?", callbacks.item(callbacks.WHY, cid))]
+        if record.get("ate_button"):
+            buttons.append(_ate(cid))
+    else:
+        action = _action(record, cid)
+        buttons = [*([action] if action else []), (SNOOZE_LABEL, callbacks.snooze(record["id"]))]
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in buttons]]
+    )
+
+
+def _ate(checkin_id: str) -> tuple[str, str]:
+    """The 'Already ate' button of a check-in."""
+    return ("✅ Already ate", callbacks.item(callbacks.ATE, checkin_id))
+
+
+def _action(record: dict[str, Any], checkin_id: str) -> tuple[str, str] | None:
+    """The button that acts on a reminder, if its kind has one."""
+    kind = record["kind"]
+    if kind in TEAM_PROMPT_KINDS:
+        return ("✅ Check in", callbacks.item(callbacks.TEAM_CHECKIN, record["id"]))
+    if kind in NUTRITION_KINDS:
+        return _ate(checkin_id)
+    if kind == ReminderKind.FOLLOWUP:
+        return ("Answer (2 taps)", callbacks.item(callbacks.FOLLOWUP, checkin_id))
+    if kind == ReminderKind.READINESS:
+        return ("Answer (5 taps)", callbacks.READY)
+    return None

@@ -1,0 +1,58 @@
+"""Reminder records as stored: a planned nudge, a check-in's reply, a daily renewal."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from bot.athletes.parsing import zone
+from rules.preferences import plan_readiness
+from rules.reminders import ReminderKind, ReminderPlan, ReminderStatus
+
+SNOOZE_FOR = timedelta(minutes=15)
+REPLY_TTL = timedelta(hours=12)  # a check-in's guidance is still worth sending this late
+
+
+def record_for(
+    plan: ReminderPlan, user_id: int, checkin_id: str | None, reminder_id: str
+) -> dict[str, Any]:
+    """The stored form of a planned reminder."""
+    return {
+        "id": reminder_id,
+        "user_id": user_id,
+        "checkin_id": checkin_id,
+        "kind": plan.kind,
+        "due_at": plan.due_at.isoformat(),
+        "expires_at": plan.expires_at.isoformat(),
+        "text": plan.text,
+        "status": ReminderStatus.PENDING,
+    }
+
+
+def reply_record(
+    user_id: int, checkin_id: str, text: str, now: datetime, *, ate_button: bool, reminder_id: str
+) -> dict[str, Any]:
+    """The guidance reply to a check-in as an outbox record, stored with the check-in itself so
+    it is sent (and retried) by the dispatcher even if the first attempt or the process fails."""
+    return {
+        "id": reminder_id,
+        "user_id": user_id,
+        "checkin_id": checkin_id,
+        "kind": ReminderKind.REPLY,
+        "due_at": now.isoformat(),
+        "expires_at": (now + REPLY_TTL).isoformat(),
+        "text": text,
+        "status": ReminderStatus.PENDING,
+        "ate_button": ate_button,
+    }
+
+
+def next_daily(record: dict[str, Any], now: datetime, new_id: str) -> dict[str, Any] | None:
+    """The next occurrence of a daily reminder (the morning check-in), in the athlete's zone."""
+    repeat = record.get("repeat")
+    if not repeat or record.get("renewed"):
+        return None
+    plan = plan_readiness(now, zone(repeat["tz"]), time.fromisoformat(repeat["at"]))
+    if plan is None:
+        return None
+    return record_for(plan, record["user_id"], None, new_id) | {"repeat": repeat}
