@@ -27,6 +27,7 @@ from handlers import (
     membership,
     onboarding,
     readiness,
+    routing,
     settings,
     snooze,
 )
@@ -87,7 +88,7 @@ def register(app: Application) -> None:
     app.add_handlers(
         [
             # First: an edited message never re-runs a command or re-answers a question.
-            MessageHandler(filters.UpdateType.EDITED, basics.edited),
+            MessageHandler(filters.UpdateType.EDITED, routing.edited),
             CommandHandler("start", membership.start_with_payload, PRIVATE, has_args=True),
             *(
                 CommandHandler(n, fn, filters=filters.ChatType.GROUPS)
@@ -98,7 +99,7 @@ def register(app: Application) -> None:
             MessageHandler(filters.StatusUpdate.MIGRATE, coach.on_migrate),
             *(CommandHandler(name, fn, filters=PRIVATE) for name, fn in commands.items()),
             CommandHandler("help", basics.group_help, filters=filters.ChatType.GROUPS),
-            CommandHandler(list(commands), basics.group_command, filters=~PRIVATE),
+            CommandHandler(list(commands), routing.group_command, filters=~PRIVATE),
             CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),
             CallbackQueryHandler(onboarding.on_consent, pattern=r"^c\|"),
             CallbackQueryHandler(checkin.on_why_point, pattern=callbacks.WHY_POINT_PATTERN),
@@ -111,10 +112,10 @@ def register(app: Application) -> None:
             CallbackQueryHandler(membership.on_leave_button, pattern=r"^lv\|"),
             CallbackQueryHandler(membership.on_team_checkin, pattern=r"^tc\|"),
             CallbackQueryHandler(coach_view.on_view, pattern=r"^cv\|"),
-            CallbackQueryHandler(basics.stale_button),
-            MessageHandler(PRIVATE & filters.COMMAND, basics.unknown_command),
-            MessageHandler(PRIVATE & filters.TEXT, basics.text),
-            MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, basics.not_text),
+            CallbackQueryHandler(routing.stale_button),
+            MessageHandler(PRIVATE & filters.COMMAND, routing.unknown_command),
+            MessageHandler(PRIVATE & filters.TEXT, routing.text),
+            MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, routing.not_text),
         ]
     )
-    app.add_error_handler(basics.on_error)
+    app.add_error_handler(routing.on_error)
