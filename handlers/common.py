@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
@@ -10,18 +11,17 @@ from telegram.error import BadRequest
 DRAFT = "draft"
 
 
-def keyboard(buttons: list[tuple[str, str]], columns: int = 2) -> InlineKeyboardMarkup | None:
-    """An inline keyboard of (label, callback_data) laid out in rows of `columns`."""
-    if not buttons:
+def keyboard(
+    buttons: list[tuple[str, str]], columns: int = 2, last_row: Sequence[tuple[str, str]] = ()
+) -> InlineKeyboardMarkup | None:
+    """An inline keyboard of (label, callback_data) in rows of `columns`, then `last_row`."""
+    rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+    rows += [list(last_row)] if last_row else []
+    if not rows:
         return None
-    rows = [
-        [
-            InlineKeyboardButton(label, callback_data=data)
-            for label, data in buttons[i : i + columns]
-        ]
-        for i in range(0, len(buttons), columns)
-    ]
-    return InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
 
 
 async def answer_query(

@@ -20,9 +20,10 @@ from bot.shell.context import BotContext
 from handlers.common import DRAFT, answer_query, keyboard
 
 Answers = dict[str, Any]
-Tapped = tuple[CallbackQuery, str]  # the tapped question message and the answer's confirmation
+Tapped = tuple[CallbackQuery | None, str]  # the tapped message (if any), the confirmation
 HOOKS = "flow_hooks"
 
+BACK_LABEL = "◀ Back"
 STALE = "That button belongs to an earlier question. Please use the latest message."
 
 
@@ -167,8 +168,10 @@ async def ask(
         (label, callbacks.answer(draft.id, draft.step, index))
         for index, (label, _raw) in enumerate(question.options)
     ]
+    has_back = flow.previous_step(draft.step, draft.prefilled) is not None
+    back = [(BACK_LABEL, callbacks.back(draft.id, draft.step))] if has_back else []
     text = (f"{note}\n\n" if note else "") + f"{progress}{question.prompt}"
-    markup = keyboard(buttons, question.columns)
+    markup = keyboard(buttons, question.columns, last_row=back)
     if in_place is not None:
         with suppress(BadRequest):
             await in_place.edit_message_text(text, reply_markup=markup)
@@ -191,6 +194,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         or draft is None
         or (draft.id, draft.step) != parsed[:2]
         or parsed[2] >= len(FLOWS[draft.flow].questions[draft.step].options)
+        or (parsed[2] == callbacks.BACK and not _can_go_back(draft))
     ):
         await answer_query(query, STALE)
         with suppress(BadRequest):
@@ -199,9 +203,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     if update.update_id <= draft.last_update_id:
         await answer_query(query)
         return
+    await answer_query(query)
+    if parsed[2] == callbacks.BACK:
+        await _go_back(update, context, draft, query)
+        return
     question = FLOWS[draft.flow].questions[draft.step]
     label, raw = question.options[parsed[2]]
-    await answer_query(query)
     await _apply(
         update, context, draft, question, raw, tapped=(query, f"✓ {question.title}: {label}")
     )
@@ -229,16 +236,35 @@ async def _apply(
     """Parse one answer; re-ask on bad input, else store it and move on."""
     svc = context.services
     tz = zone(draft.answers.get("tz") or draft.tz)  # onboarding may just have set it
+    ctx = AnswerContext(now=svc.clock.now(), tz=tz)
     try:
-        values = question.parse(raw, AnswerContext(now=svc.clock.now(), tz=tz))
+        values = question.parse(raw, ctx)
     except ValueError as exc:
         await ask(update, context, draft, note=f"🤔 {exc}")
         return
+    if tapped is None:  # a typed answer is confirmed in words, like a tap
+        tapped = (None, f"✓ {question.title}: {question.echo(values, ctx)}")
     draft.answers.update(values)
     draft.last_update_id = update.update_id
     flow = FLOWS[draft.flow]
     step = flow.next_step(draft.answers, draft.step + 1)
     await _advance(update, context, draft, step, tapped)
+
+
+def _can_go_back(draft: Draft) -> bool:
+    """Whether the live question has an earlier one to go back to."""
+    return FLOWS[draft.flow].previous_step(draft.step, draft.prefilled) is not None
+
+
+async def _go_back(update: Update, context: BotContext, draft: Draft, query: CallbackQuery) -> None:
+    """Re-ask the previous question, forgetting its answer and every later one."""
+    flow = FLOWS[draft.flow]
+    step = flow.previous_step(draft.step, draft.prefilled)
+    for question in flow.questions[step:]:
+        if question.key not in draft.prefilled:
+            question.clear(draft.answers)
+    draft.last_update_id = update.update_id
+    await _advance(update, context, draft, step, (query, ""))
 
 
 async def _advance(

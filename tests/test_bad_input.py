@@ -103,3 +103,41 @@ async def test_forged_ids_get_a_clear_answer_on_every_backend(api: FakeBotAPI, b
         await user.expect("🤔")
     assert await svc(bot).store.checkins(920) == []
     assert (await svc(bot).store.state(920, "draft"))["step"] == 0
+
+
+REASKS = {
+    "consent": "Yes or No",
+    "tz": "time zone",
+    "bedtime": "time like",
+    "finished_at": "how long ago it ended",
+    "session_type": "session types",
+    "duration_min": "minutes",
+    "rpe": "0 to 10",
+    "leg_heaviness": "0 to 10",
+    "motivation": "1 to 5",
+    "breathing_elevated": "Yes or No",
+    "joint_pain": "Neither, Joint pain",
+    "sleep_hours": "hours you slept",
+    "quiet_hours": "22:00-07:00",
+    "readiness_at": "time like",
+    "fatigue": "1 to 5",
+    "sleep_quality": "1 to 5",
+    "soreness": "1 to 5",
+    "stress": "1 to 5",
+    "mood": "1 to 5",
+}
+
+
+@pytest.mark.parametrize("key", sorted(QUESTIONS))
+def test_a_word_that_is_no_answer_gets_the_re_ask_of_its_own_question(key: str) -> None:
+    """ "banana" to any question is answered with what that question expects."""
+    with pytest.raises(ValueError, match=REASKS[key]):
+        QUESTIONS[key].parse("banana", CTX)
+
+
+@pytest.mark.parametrize("key", sorted(QUESTIONS))
+def test_every_button_echoes_its_own_label(key: str) -> None:
+    """A typed answer that means a button's value is confirmed with that button's label."""
+    question = QUESTIONS[key]
+    for label, raw in question.options:
+        assert question.echo(question.parse(raw, CTX), CTX) == label

@@ -109,27 +109,31 @@ async def test_free_text_answers_and_friendly_reasks(api: FakeBotAPI, bot) -> No
     await user.send("/checkin")
     await user.expect("finish")
     await user.send("yesterday-ish")
-    await user.expect("number of minutes")
-    await user.send("20")
-    await user.expect("kind of session")
+    assert "how long ago it ended" in (await user.expect("When did your session finish")).text
+    await user.send("15")
+    assert (await user.expect("kind of session")).text.startswith("✓ Finished: 15 min ago")
     await user.send("gym")
-    await user.expect("How long")
+    assert (await user.expect("How long")).text.startswith("✓ Session: Heavy strength")
     await user.send("abc")
     await user.expect("minutes")
     await user.send("1h15")
-    await user.expect("How hard")
+    assert (await user.expect("How hard")).text.startswith("✓ Duration: 75 min")
     await user.send("11")
     await user.expect("from 0 to 10")
     await user.send("6")
-    await user.expect("How heavy")
+    assert (await user.expect("How heavy")).text.startswith("✓ Effort (RPE): 6")
     await user.send("5")
     await user.expect("motivated")
     await user.send("4")
     await user.expect("breathing")
     await user.send("no")
-    await user.expect("joint pain")
+    assert (await user.expect("joint pain")).text.startswith("✓ Breathing elevated: No")
     await user.send("both")
-    await user.expect("hours did you sleep")
+    assert (await user.expect("hours did you sleep")).text.startswith(
+        "✓ Joint pain / twitching: Both"
+    )
+    await user.send("twelve")
+    await user.expect("hours you slept")
     await user.send("7,5")
     await user.expect("joint pain")
     [record] = await svc(bot).store.checkins(503)
@@ -328,3 +332,65 @@ async def test_typed_finish_time_is_read_in_the_athletes_zone(api: FakeBotAPI, b
     )
     assert finished.utcoffset() == timedelta(0)
     assert finished.astimezone(tokyo).strftime("%H:%M") == typed
+
+
+async def test_back_corrects_a_mis_tap_and_stale_back_buttons_do_nothing(
+    api: FakeBotAPI, bot
+) -> None:
+    """◀ Back on every question after the first re-asks the previous one in place."""
+    user = api.user(531)
+    await onboard(user)
+    await user.send("/checkin")
+    first = await user.expect("When did your session finish")
+    assert not offers(first, "Back")
+    await user.press("Just now")
+    await user.expect("kind of session")
+    await user.press("Intervals")
+    await user.expect("How long")
+    await user.press("60 min")
+    effort = await user.expect("How hard")
+    await user.press("9")  # meant 7
+    heavy = await user.expect("How heavy")
+    assert offers(heavy, "Back")
+    await user.press("◀ Back")
+    again = await user.expect("How hard")
+    assert again.message_id == heavy.message_id  # edited in place, no new message
+    draft = await svc(bot).store.state(531, "draft")
+    assert "rpe" not in draft["answers"]
+    assert draft["answers"]["duration_min"] == 60
+    await user.press("7")
+    await user.expect("How heavy")
+    await user.press_data(f"q|{draft['id']}|3|b", message_id=effort.message_id)  # old Back
+    assert "earlier question" in (await user.expect(kind="callback_answer")).text
+    for label, next_question in (
+        ("6", "motivated"),
+        ("3", "breathing"),
+        ("No", "joint pain"),
+        ("Neither", "sleep"),
+        ("8 h", "3:1 carb"),
+    ):
+        await user.press(label)
+        await user.expect(next_question)
+    [record] = await svc(bot).store.checkins(531)
+    assert record["rpe"] == 7
+
+
+async def test_back_never_returns_to_prefilled_or_consent_given_before(
+    api: FakeBotAPI, bot
+) -> None:
+    """The first question asked has no Back, even when earlier ones were prefilled."""
+    user = api.user(532)
+    await user.send("/start")
+    await user.expect("OK to store")
+    await user.press("I agree")
+    zone_question = await user.expect("time zone")
+    assert not offers(zone_question, "Back")  # consent was the stateless first step
+    await user.press("UTC")
+    bedtime = await user.expect("go to bed")
+    assert offers(bedtime, "Back")
+    await user.press("◀ Back")
+    await user.expect("time zone")
+    await user.send("Madrid")
+    assert (await user.expect("go to bed")).text.startswith("✓ Time zone: Europe/Madrid")
+    await user.press("22:30")
+    assert "Europe/Madrid" in (await user.expect("All set")).text

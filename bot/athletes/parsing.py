@@ -119,6 +119,10 @@ def parse_number(text: str, low: float, high: float, *, integer: bool) -> float:
     return int(value) if integer else value
 
 
+FINISH_HINT = (
+    "Please tap one, or send how long ago it ended (e.g. 20 or 1h) or the time it ended "
+    "(e.g. 18:40)."
+)
 MAX_FINISH_AGE = timedelta(hours=24)  # older sessions are not checked in: heaviness is "right now"
 
 
@@ -130,7 +134,10 @@ def parse_finish(text: str, now: datetime, tz: tzinfo) -> datetime:
             local -= timedelta(days=1)
         finished = local.astimezone(UTC)
     else:
-        finished = now - timedelta(minutes=parse_minutes(text))
+        try:
+            finished = now - timedelta(minutes=parse_minutes(text))
+        except ValueError:
+            raise ValueError(FINISH_HINT) from None
     if now - finished > MAX_FINISH_AGE:
         raise ValueError("That's over a day ago. Check in right after your next session.")
     return min(finished, now)

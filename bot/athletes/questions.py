@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -40,10 +41,25 @@ class Question:
     options: tuple[tuple[str, str], ...]
     parse: Callable[[str, AnswerContext], Answer]
     columns: int = 3
+    show: Callable[[Answer, AnswerContext], str] | None = None  # a typed answer in words
+    fields: tuple[str, ...] = ()  # every answer field it sets, when more than its key
 
     def produces(self, answers: Answer) -> bool:
         """True when `answers` already hold this question's field (e.g. prefilled)."""
         return self.key in answers
+
+    def clear(self, answers: Answer) -> None:
+        """Forget this question's answer (going back to it)."""
+        for name in self.fields or (self.key,):
+            answers.pop(name, None)
+
+    def echo(self, values: Answer, ctx: AnswerContext) -> str:
+        """A parsed answer in words: the label of the button that means the same, if any."""
+        for label, raw in self.options:
+            with suppress(ValueError):
+                if self.parse(raw, ctx) == values:
+                    return label
+        return self.show(values, ctx) if self.show else str(values[self.key])
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +69,12 @@ class Flow:
     name: str
     questions: tuple[Question, ...]
     stop_when: Callable[[Answer], bool] = lambda _answers: False
+
+    def previous_step(self, step: int, prefilled: Iterable[str]) -> int | None:
+        """The question before `step` that was asked (not prefilled), or None at the first."""
+        skip = set(prefilled)
+        asked = [i for i in range(step) if self.questions[i].key not in skip]
+        return asked[-1] if asked else None
 
     def next_step(self, answers: Answer, start: int = 0) -> int | None:
         """Index of the first unanswered question at or after `start`, or None when done."""
@@ -110,22 +132,47 @@ def _duration(text: str, _ctx: AnswerContext) -> Answer:
 MAX_SLEEP_HOURS = 16
 
 
+SLEEP_HINT = (
+    f"Please send the hours you slept, from 0 to {MAX_SLEEP_HOURS} (e.g. 7.5 or 7h30), or tap Skip."
+)
+
+
 def _sleep(text: str, _ctx: AnswerContext) -> Answer:
     """Hours slept, 0 to 16 (or 'skip')."""
     cleaned = text.strip().lower()
     if cleaned in {"skip", "-", "don't know", "dont know"}:
         return {"sleep_hours": None}
-    if "h" in cleaned and any(c.isdigit() for c in cleaned.split("h", 1)[1]):
-        try:
+    try:
+        if "h" in cleaned and any(c.isdigit() for c in cleaned.split("h", 1)[1]):
             hours = round(parse_minutes(cleaned) / 60, 2)
-        except ValueError:
-            hours = -1.0
-        if not 0 <= hours <= MAX_SLEEP_HOURS:
-            raise ValueError(
-                f"Please send the hours you slept, from 0 to {MAX_SLEEP_HOURS} (e.g. 7.5 or 7h30)."
-            )
-        return {"sleep_hours": hours}
-    return {"sleep_hours": parse_number(cleaned.rstrip("h "), 0, MAX_SLEEP_HOURS, integer=False)}
+        else:
+            hours = parse_number(cleaned.rstrip("h "), 0, MAX_SLEEP_HOURS, integer=False)
+    except ValueError:
+        raise ValueError(SLEEP_HINT) from None
+    if not 0 <= hours <= MAX_SLEEP_HOURS:
+        raise ValueError(SLEEP_HINT)
+    return {"sleep_hours": hours}
+
+
+def _show_sleep(values: Answer, _ctx: AnswerContext) -> str:
+    """Hours slept in words."""
+    hours = values["sleep_hours"]
+    return "skipped" if hours is None else f"{hours:g} h"
+
+
+def _show_finish(values: Answer, ctx: AnswerContext) -> str:
+    """A finish time as the athlete's clock time."""
+    return f"{datetime.fromisoformat(values['finished_at']).astimezone(ctx.tz):%H:%M}"
+
+
+def _show_off(key: str) -> Callable[[Answer, AnswerContext], str]:
+    """A setting that may be off: its value, or "off"."""
+
+    def show(values: Answer, _ctx: AnswerContext) -> str:
+        value = values[key]
+        return "off" if value is None else "–".join(value) if isinstance(value, list) else value
+
+    return show
 
 
 def _bedtime(text: str, _ctx: AnswerContext) -> Answer:
@@ -222,6 +269,7 @@ FINISHED = Question(
     ),
     parse=lambda text, ctx: {"finished_at": parse_finish(text, ctx.now, ctx.tz).isoformat()},
     columns=3,
+    show=_show_finish,
 )
 
 SESSION = Question(
@@ -244,6 +292,7 @@ DURATION = Question(
     options=tuple((f"{m} min", str(m)) for m in (30, 45, 60, 75, 90, 120)),
     parse=_duration,
     columns=3,
+    show=lambda values, _ctx: f"{values['duration_min']} min",
 )
 
 
@@ -295,6 +344,7 @@ PAIN = Question(
     ),
     parse=_choice("joint_pain", PAIN_WORDS, "Please tap Neither, Joint pain, Twitching or Both."),
     columns=2,
+    fields=("joint_pain", "muscle_twitching"),
 )
 
 SLEEP = Question(
@@ -304,6 +354,7 @@ SLEEP = Question(
     options=(*((f"{h} h", h) for h in ("5", "6", "7", "8", "9")), ("Skip", "skip")),
     parse=_sleep,
     columns=3,
+    show=_show_sleep,
 )
 
 
@@ -369,6 +420,7 @@ QUIET_HOURS = Question(
     ),
     parse=_quiet_hours,
     columns=3,
+    show=_show_off("quiet_hours"),
 )
 
 READINESS_TIME = Question(
@@ -381,6 +433,7 @@ READINESS_TIME = Question(
     options=(*((t, t) for t in ("06:30", "07:00", "07:30", "08:00", "09:00")), ("Off", "off")),
     parse=_optional_clock("readiness_at"),
     columns=3,
+    show=_show_off("readiness_at"),
 )
 
 ONBOARDING = Flow(

@@ -19,7 +19,8 @@ CONSENT_NO = "c|n"
 CHAT_ID = r"-?\d{1,16}"
 MAX_CHAT_ID = 2**52
 COACH_VIEW_PATTERN = re.compile(rf"^cv\|({CHAT_ID})\|({CHAT_ID})$")
-ANSWER_PATTERN = re.compile(r"^q\|([0-9a-f]{1,16})\|(\d{1,2})\|(\d{1,2})$")
+ANSWER_PATTERN = re.compile(r"^q\|([0-9a-f]{1,16})\|(\d{1,2})\|(\d{1,2}|b)$")
+BACK = -1  # the option number parse_answer gives the ◀ Back button
 ITEM_PATTERN = re.compile(r"^(why|ate|fu|tc)\|([0-9a-f]{1,16})$")
 WHY_POINT_PATTERN = re.compile(r"^why\|([0-9a-f]{1,16})\|(\d)$")
 CONSENT_PATTERN = re.compile(r"^c\|(?:y\|([a-z]{0,16})|j\|([0-9A-Za-z_-]{1,60}))$")
@@ -66,10 +67,18 @@ def parse_consent(data: str) -> tuple[str, str] | None:
     return ("join", match.group(2)) if match.group(2) else (match.group(1) or "", "")
 
 
+def back(draft_id: str, step: int) -> str:
+    """The button data that goes back from question `step` of draft `draft_id`."""
+    return f"{ANSWER}|{draft_id}|{step}|b"
+
+
 def parse_answer(data: str) -> tuple[str, int, int] | None:
-    """(draft id, step, option) from answer button data, or None if malformed."""
+    """(draft id, step, option or BACK) from answer button data, or None if malformed."""
     match = ANSWER_PATTERN.match(data)
-    return (match.group(1), int(match.group(2)), int(match.group(3))) if match else None
+    if match is None:
+        return None
+    option = BACK if match.group(3) == "b" else int(match.group(3))
+    return match.group(1), int(match.group(2)), option
 
 
 def parse_item(data: str) -> tuple[str, str] | None:
