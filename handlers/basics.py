@@ -14,6 +14,7 @@ from telegram import (
 )
 from telegram.constants import ChatMemberStatus
 
+from bot.athletes import service
 from bot.shell import callbacks
 from bot.shell.context import BotContext
 from handlers import flow
@@ -136,7 +137,7 @@ async def forget_confirmed(update: Update, context: BotContext) -> None:
         return
     uid = update.effective_user.id
     svc = context.services
-    await svc.store.forget(uid)
+    await service.forget(svc.store, uid)
     context.application.drop_user_data(uid)
     context.application.drop_chat_data(update.effective_chat.id)
     await update.effective_chat.send_message(

@@ -13,13 +13,13 @@ from telegram.error import BadRequest
 from bot.athletes.profiles import WITHDRAWN, consented
 from bot.athletes.questions import CHECKIN, FOLLOWUP
 from bot.athletes.recording import advised_points, record_checkin
+from bot.athletes.service import mark_refuelled
 from bot.shell import callbacks
 from bot.shell.context import BotContext
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 from handlers.flow import Draft, Next, Then, ask, current_draft, start_flow
 from handlers.onboarding import consented_profile, require_profile
 from rules.model import CheckIn, Kind
-from rules.reminders import NUTRITION_KINDS
 
 GONE = "I can't find that check-in any more (it may have been erased)."
 
@@ -104,7 +104,7 @@ async def on_item(update: Update, context: BotContext) -> None:
         await answer_query(query, WITHDRAWN, alert=True)
         await drop_buttons(query, prefix=action)
     elif action == callbacks.ATE:
-        await svc.store.mark_refuelled(uid, cid, svc.clock.now().isoformat(), NUTRITION_KINDS)
+        await mark_refuelled(svc.store, uid, cid, svc.clock.now().isoformat())
         await answer_query(query, "Logged, nice! No more refuel reminders for this session.")
         await drop_buttons(query, prefix=callbacks.ATE)
     else:

@@ -7,6 +7,7 @@ import asyncio
 from telegram import InputFile, Update
 
 from bot.athletes.export import build_csv, build_json
+from bot.athletes.service import export_all
 from bot.shell.context import BotContext
 
 
@@ -14,7 +15,7 @@ async def export(update: Update, context: BotContext) -> None:
     """Send the JSON export and the CSV of check-ins as documents."""
     svc = context.services
     uid = update.effective_user.id
-    tables = await svc.store.export_all(uid)
+    tables = await export_all(svc.store, uid)
     if not any(tables.values()):
         await update.effective_chat.send_message("I don't store anything about you.")
         return

@@ -14,6 +14,7 @@ from telegram import Update
 from bot.athletes.parsing import MAX_FINISH_AGE
 from bot.athletes.profiles import consented
 from bot.athletes.questions import CHECKIN
+from bot.athletes.service import join_team, leave_team
 from bot.shell import callbacks
 from bot.shell.context import BotContext, Services
 from bot.storage import Team
@@ -120,7 +121,7 @@ async def on_join_button(update: Update, context: BotContext) -> None:
         await chat.send_message(BAD_LINK if team is None else "Please finish /start first.")
         return
     member = {"name": user.first_name, "joined_at": svc.clock.now().isoformat()}
-    if not await svc.store.join_team(user.id, team["id"], member):
+    if not await join_team(svc.store, user.id, team["id"], member):
         await chat.send_message(f"You're already in “{team['title']}” ✅")
         return
     await chat.send_message(
@@ -163,7 +164,7 @@ async def _leave(update: Update, svc: Services, team_ids: list[int]) -> None:
     """Remove the athlete from teams and confirm."""
     uid = update.effective_user.id
     for team_id in team_ids:
-        await svc.store.leave_team(uid, team_id)
+        await leave_team(svc.store, uid, team_id)
     await update.effective_chat.send_message(
         "Done: your coaches no longer see anything of yours and team prompts stop. Your own "
         "check-ins stay private to you."

@@ -11,6 +11,7 @@ from telegram.error import BadRequest
 from bot.athletes.profiles import athlete_zone, consented
 from bot.athletes.questions import CONSENT, ONBOARDING
 from bot.athletes.replanning import reschedule
+from bot.athletes.service import forget
 from bot.shell import callbacks
 from bot.shell.context import BotContext, Services
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
@@ -127,7 +128,7 @@ async def finish(update: Update, context: BotContext, draft: Draft) -> None:
                 "stays until you send /forget. Change your mind any time with /start."
             )
         elif profile is None:
-            await svc.store.forget(uid)  # a half-done set-up leaves nothing behind
+            await forget(svc.store, uid)  # a half-done set-up leaves nothing behind
             await chat.send_message(DECLINED)
         else:  # consent was withdrawn before: what was saved stays until /forget
             await svc.store.set_state(uid, DRAFT, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import itertools
 import os
 import pwd
 import re
@@ -32,6 +33,11 @@ MISSING = (
     "or set BOT_TEST_PG_BINDIR"
 )
 INITDB_OPTIONS = ("-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C")
+EMPTY = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid(); "
+    "DROP SCHEMA public CASCADE; CREATE SCHEMA public"
+)
 FILE_COPY_SINCE = 150000  # server_version_num that knows CREATE DATABASE ... STRATEGY
 START_ATTEMPTS = 3  # a fresh port each time, in case another process took the free one meanwhile
 SETTINGS = {
@@ -167,6 +173,8 @@ class TempCluster:
         self._names: dict[str, str] = {}
         self._suffix = secrets.token_hex(4)
         self._strategy: str | None = None  # CREATE DATABASE's copy strategy, once asked
+        self._spare: list[str] = []  # dsns of lent databases given back empty
+        self._lent = itertools.count()
 
     def __enter__(self) -> Self:
         """Start the server."""
@@ -229,6 +237,16 @@ class TempCluster:
         _run_sync(_execute(admin, create))
         self._names[name] = real
         return self.dsn(real)
+
+    def lend_database(self) -> str:
+        """An empty database for one test (one given back earlier, else a new one); its dsn."""
+        return self._spare.pop() if self._spare else self.create_database(f"t{next(self._lent)}")
+
+    def give_back(self, dsn: str) -> None:
+        """Empty a lent database for the next test: its sessions ended, its schema made anew
+        (a tenth of the cost of copying a new database from the template)."""
+        _run_sync(_execute(dsn, EMPTY))
+        self._spare.append(dsn)
 
     def _check_external(self) -> None:
         """Raise ClusterUnavailable unless BOT_TEST_DATABASE_URL's server answers."""

@@ -135,6 +135,16 @@ class Workers(Service):
             await writer.wait_closed()
             return
 
+    def pause(self, worker: Worker) -> None:
+        """SIGSTOP one worker: it does nothing more (its connections stay open) until resumed."""
+        assert worker.proc is not None, f"worker {worker.worker_id} was never started"
+        worker.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self, worker: Worker) -> None:
+        """SIGCONT a paused worker."""
+        assert worker.proc is not None, f"worker {worker.worker_id} was never started"
+        worker.proc.send_signal(signal.SIGCONT)
+
     async def kill(self, worker: Worker) -> None:
         """SIGKILL one worker (the proxy keeps it listed and skips it, as nginx would)."""
         assert worker.proc is not None, f"worker {worker.worker_id} was never started"

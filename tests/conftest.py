@@ -4,7 +4,6 @@ Application running against them (on each storage backend)."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -25,7 +24,6 @@ REPLY = SLEEP_WHY  # every guidance reply carries the sleep point
 
 BotFactory = Callable[[], AbstractAsyncContextManager[Application]]
 BACKENDS = ("tinydb", "postgres")
-_databases = itertools.count()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -36,12 +34,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
-    """A fresh, empty PostgreSQL database for the postgres backend; None for TinyDB files."""
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """An empty PostgreSQL database for the postgres backend; None for TinyDB files."""
     if backend == "tinydb":
-        return None
+        yield None
+        return
     cluster = request.getfixturevalue("pg_cluster")
-    return cluster.create_database(f"t{next(_databases)}")
+    url = cluster.lend_database()
+    yield url
+    cluster.give_back(url)
 
 
 @pytest.fixture

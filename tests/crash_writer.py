@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.storage import Store, TinyStore
+from bot.storage.base import ReminderFilter
 
 ATHLETES = (11, 22, 33, -44)
 
@@ -38,9 +39,8 @@ async def athlete_loop(store: Store, uid: int) -> None:
             sys.stdout.write(cid + "\n")
             sys.stdout.flush()
         if n % 7 == 0:
-            await store.set_reminders_status(
-                uid, lambda r, n=n: r["due"] < n - 10, {"status": "sent"}
-            )
+            old = frozenset(r["id"] for r in await store.reminders(uid) if r["due"] < n - 10)
+            await store.update_reminders(uid, (ReminderFilter(ids=old),), {"status": "sent"})
 
 
 async def main(data_dir: Path) -> None:

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.athletes import service
 from bot.athletes.recording import advised_points, record_checkin
 from bot.storage import Store
+from bot.storage.base import PENDING
 from rules.model import CheckIn, Kind
 from rules.reminders import NUTRITION_KINDS
 from testkit.store import direct_store
@@ -117,14 +119,14 @@ async def test_why_explains_the_stored_points_not_a_recomputation(store: Store) 
     text = await record(store, checkin("c1", MORNING, 7))
     points = await advised_points(store, UID, "c1", "UTC")
     assert [p.text for p in points] == [line.removeprefix("• ") for line in text.splitlines()]
-    await store.mark_refuelled(UID, "c1", (MORNING + timedelta(minutes=5)).isoformat(), ())
+    await service.mark_refuelled(store, UID, "c1", (MORNING + timedelta(minutes=5)).isoformat())
     assert await advised_points(store, UID, "c1", "UTC") == points
     assert await advised_points(store, UID, "nope", "UTC") is None
 
 
 async def test_no_checkin_is_stored_for_someone_not_stored(store: Store) -> None:
     """A check-in finishing just after /forget brings nobody back."""
-    await store.forget(UID)
+    await service.forget(store, UID)
     assert (
         await record_checkin(
             store, UID, PROFILE, checkin("c1", MORNING, 7), "UTC", clear_state="draft"
@@ -162,6 +164,6 @@ async def test_a_daily_reminder_cancelled_meanwhile_is_not_renewed(store: Store)
         "repeat": {"tz": "UTC", "at": "07:00"},
     }
     await store.add_reminders(UID, [daily])
-    await store.set_reminders_status(UID, lambda _r: True, {"status": "cancelled"})
+    await store.update_reminders(UID, (PENDING,), {"status": "cancelled"})
     await Reminders(store, Clock())._settle(UID, daily, "sent", MORNING)
     assert [r["status"] for r in await store.reminders(UID)] == ["cancelled"]

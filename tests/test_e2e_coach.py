@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.athletes import service
 from bot.fakeapi import FakeBotAPI, FakeGroup, FakeUser
 from bot.shell.clock import Clock
 from bot.storage import Store
@@ -349,7 +350,9 @@ async def seed_team(store: Store, clock: Clock, size: int) -> datetime:
     await store.teams.wake(GROUP, now)
     for uid in range(1000, 1000 + size):
         await store.update_profile(uid, {"consent": True, "tz": "UTC", "bedtime": "22:30"})
-        await store.join_team(uid, GROUP, {"name": f"A{uid}", "joined_at": now.isoformat()})
+        await service.join_team(
+            store, uid, GROUP, {"name": f"A{uid}", "joined_at": now.isoformat()}
+        )
     return start + timedelta(minutes=10)
 
 
@@ -495,7 +498,7 @@ async def test_an_alert_queued_before_withdrawal_never_reaches_the_coach(
         return not [i for i in team["outbox"].values() if i["kind"] == "alert"]
 
     await eventually(withheld)
-    exported = await svc(bot).store.export_all(coach.id)
+    exported = await service.export_all(svc(bot).store, coach.id)
     assert "alerts" not in exported["teams"][0]
     assert not [e for e in coach.events if "Red flag" in (e.text or "")]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bot.athletes import service
 from bot.athletes.export import FIELDS
 from bot.fakeapi import FakeBotAPI
 from bot.shell.clock import Clock
@@ -149,7 +150,7 @@ async def test_forget_erases_every_team_mention_and_backup(
     await answer_all(zed, ["8", "Joint pain"])
     await zed.expect("Skip hard training")
     await kim.expect(f"Red flag for {name}")
-    exported = await svc(bot).store.export_all(UID)
+    exported = await service.export_all(svc(bot).store, UID)
     roles = {
         (t["team_id"], key)
         for t in exported["teams"]
@@ -168,7 +169,7 @@ async def test_forget_erases_every_team_mention_and_backup(
     await zed.expect("everything about you is erased")
     assert await _traces(data_dir, database_url, str(UID)) == []
     assert await _traces(data_dir, database_url, name) == []
-    assert await svc(bot).store.export_all(UID) == {}
+    assert await service.export_all(svc(bot).store, UID) == {}
 
 
 async def test_a_delivery_in_flight_never_brings_an_erased_athlete_back(
@@ -181,7 +182,7 @@ async def test_a_delivery_in_flight_never_brings_an_erased_athlete_back(
     await change_setting(user, "ready", "morning check-in", "07:00")
     store = svc(bot).store
     [morning] = [r for r in await store.reminders(UID) if r["kind"] == "readiness"]
-    await store.forget(UID)
+    await service.forget(store, UID)
     reminders = svc(bot).reminders
     await reminders._settle(UID, morning, "sent", clock.now())  # the in-flight delivery's end
     await reminders._settle(UID, None, "dropped", clock.now())  # or a 403 meanwhile ...

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.athletes import service
 from bot.storage import TinyStore
 from bot.storage import transfer as transfer_module
+from bot.storage.base import ReminderFilter
 from bot.storage.postgres import PostgresStore
 from bot.storage.transfer import import_tinydb
 from testkit.pgcluster import TempCluster
@@ -93,14 +95,14 @@ async def seed(data_dir: Path) -> TinyStore:
     await tiny.teams.update(QUIET_TEAM, lambda doc: doc.update(team_doc(QUIET_TEAM, False)))
     for uid, tz in ((101, "Europe/Berlin"), (102, "America/New_York")):
         await tiny.update_profile(uid, {"consent": True, "tz": tz, "bedtime": "22:30"})
-        await tiny.join_team(uid, TEAM, {"joined_at": NOW.isoformat(), "name": f"A{uid}"})
+        await service.join_team(tiny, uid, TEAM, {"joined_at": NOW.isoformat(), "name": f"A{uid}"})
     old, fresh = checkin("c1", 600, 11), checkin("c2", 30, 12)
     await tiny.save_checkin(101, old, [reminder("r1", "c1", "nutrition_open", -timedelta(hours=9))])
-    await tiny.set_reminders_status(101, lambda r: r["id"] == "r1", {"status": "sent"})
+    await tiny.update_reminders(101, (ReminderFilter(ids=frozenset({"r1"})),), {"status": "sent"})
     due_now = reminder("r2", "c2", "nutrition_close", -timedelta(minutes=1))
     later = reminder("r3", "c2", "followup", timedelta(days=1))
     await tiny.save_checkin(101, fresh, [due_now, later])
-    await tiny.mark_refuelled(101, "c1", NOW.isoformat(), ("nutrition_open",))
+    await service.mark_refuelled(tiny, 101, "c1", NOW.isoformat())
     await tiny.set_state(101, "draft", {"step": 2, "answers": {"rpe": 6}, "chat": 101})
     await tiny.save_checkin(102, checkin("c9", 90, 21), [])
     await tiny.set_state(103, "onboarding", {"step": "consent"})
@@ -266,6 +268,6 @@ async def held(url: str) -> dict[str, int]:
     store = PostgresStore(url)
     await store.open()
     try:
-        return await store.counts(list(ATHLETES), [TEAM, QUIET_TEAM])
+        return await transfer_module.counts(store.db, list(ATHLETES), [TEAM, QUIET_TEAM])
     finally:
         await store.close()

@@ -79,7 +79,8 @@ async def test_polling_crash_mid_update_redelivers_it(api: FakeBotAPI, app_facto
     await polling.start()
     sent = await user.send("/work")
     await asyncio.wait_for(first.started.wait(), 5)
-    await asyncio.sleep(1.5)  # a next long poll would have confirmed it with PTB's Updater
+    polls = len(api.calls_of("getUpdates"))
+    await _until(lambda: len(api.calls_of("getUpdates")) > polls)  # would confirm it in PTB's
     await crash(polling._task)
     second = Recorder(released=True)
     restarted = DurablePolling(await app_factory(second), timeout=1)

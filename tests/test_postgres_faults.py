@@ -81,5 +81,5 @@ async def test_reminder_due_during_outage_is_sent_once_afterwards(
         return (await statuses(bot, 812))["nutrition_open"] == "sent"
 
     await eventually(settled)
-    await asyncio.sleep(0.3)
+    await api.assert_quiet(user)
     assert refuels() == 1

@@ -7,13 +7,15 @@ import errno
 import json
 import os
 import stat
-import time
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.athletes import service
 from bot.storage import CorruptDataError, StorageWriteError, TinyStore, atomic
+from bot.storage.base import PENDING, ReminderFilter
 
 UID = 4242
 
@@ -165,7 +167,7 @@ async def test_checkins_sorted_and_fetched_by_id(store: TinyStore) -> None:
     assert await store.checkins(999) == []
 
 
-async def test_set_reminders_status_only_touches_pending_matches(store: TinyStore) -> None:
+async def test_update_reminders_only_touches_pending_matches(store: TinyStore) -> None:
     await store.save_checkin(
         UID,
         checkin("c01"),
@@ -177,17 +179,18 @@ async def test_set_reminders_status_only_touches_pending_matches(store: TinyStor
         ],
     )
     await store.add_reminders(UID, [reminder("a4", kind="a")])
-    hit = await store.set_reminders_status(
-        UID, lambda r: r["kind"] == "a", {"status": "cancelled", "why": "test"}
-    )
-    assert sorted(hit) == ["a1", "a4"]
+    kind_a = (ReminderFilter(kinds=frozenset({"a"})),)
+    hit = await store.update_reminders(UID, kind_a, {"status": "cancelled", "why": "test"})
+    assert sorted(r["id"] for r in hit) == ["a1", "a4"]
     by_id = {r["id"]: r for r in on_disk(store)["reminders"].values()}
     assert by_id["a1"]["status"] == by_id["a4"]["status"] == "cancelled"
     assert by_id["a1"]["why"] == "test"
     assert by_id["a2"] == reminder("a2", status="sent", kind="a")
     assert by_id["a3"] == reminder("a3", status="cancelled", kind="a")
     assert by_id["b1"] == reminder("b1", kind="b")
-    assert await store.set_reminders_status(UID, lambda r: True, {"status": "x"}) == ["b1"]
+    assert [r["id"] for r in await store.update_reminders(UID, (PENDING,), {"status": "x"})] == [
+        "b1"
+    ]
     assert (await store.reminder(UID, "b1"))["status"] == "x"
 
 
@@ -260,7 +263,7 @@ async def test_forget_erases_every_trace(store: TinyStore) -> None:
     await store.save_checkin(other, checkin("c02"), [reminder("r2")])
     # a temp file left by a write that was killed half-way also holds the athlete's data
     (store.athletes_dir / f".{uid}.json.abc123.tmp").write_bytes(b'{"profile": "Secret Name')
-    await store.forget(uid)
+    await service.forget(store, uid)
 
     for path in store.data_dir.rglob("*"):
         assert str(uid) not in path.name, path
@@ -273,7 +276,7 @@ async def test_forget_erases_every_trace(store: TinyStore) -> None:
     assert await store.state(uid, "checkin") is None
     assert [r["id"] for r in await store.checkins(other)] == ["c02"]
     assert sorted(store.athlete_ids()) == [other]
-    await store.forget(uid)  # forgetting twice is harmless
+    await service.forget(store, uid)  # forgetting twice is harmless
     assert await TinyStore(store.data_dir).profile(uid) is None
 
 
@@ -367,25 +370,19 @@ async def test_concurrent_writes_all_land(
 
 
 async def test_event_loop_not_blocked(store: TinyStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each fsync of a save waits for the event loop to run a callback meanwhile: a save that
+    blocked the loop would never finish its fsync (and fail here instead of hanging)."""
     real_fsync = os.fsync
+    loop = asyncio.get_running_loop()
+    waits: list[bool] = []
 
-    def slow_fsync(fd: int) -> None:
-        time.sleep(0.15)
+    def fsync_needing_the_loop(fd: int) -> None:
+        ran = threading.Event()
+        loop.call_soon_threadsafe(ran.set)
+        waits.append(ran.wait(timeout=5))
         real_fsync(fd)
 
-    monkeypatch.setattr(atomic.os, "fsync", slow_fsync)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    task = asyncio.create_task(ticker())
-    try:
-        assert await store.save_checkin(UID, checkin("c01"), []) is True
-    finally:
-        task.cancel()
-    # two slow fsyncs (file and folder) took >= 0.3 s; the loop kept ticking meanwhile
-    assert ticks >= 10
+    monkeypatch.setattr(atomic.os, "fsync", fsync_needing_the_loop)
+    assert await store.save_checkin(UID, checkin("c01"), []) is True
+    assert waits, "the save did not fsync"
+    assert all(waits), "a save's fsync ran while the event loop stood still"

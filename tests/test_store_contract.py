@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.athletes import service
 from bot.storage import Store, StoreUnavailable
+from bot.storage.base import ReminderFilter
 from bot.storage.migrations import MIGRATIONS, migrate
 from bot.storage.postgres import PostgresStore
 from testkit.store import direct_store
@@ -67,8 +69,8 @@ async def test_athlete_data_round_trip(store: Store) -> None:
     assert [c["id"] for c in await store.checkins(UID)] == ["early", "late"]
     nutrition = reminder("n1", kind="nutrition_open", checkin_id="late")
     await store.add_reminders(UID, [nutrition])
-    assert await store.mark_refuelled(UID, "late", "t1", ("nutrition_open",)) == ["n1"]
-    assert await store.mark_refuelled(UID, "late", "t2", ("nutrition_open",)) == []
+    assert await service.mark_refuelled(store, UID, "late", "t1") == ["n1"]
+    assert await service.mark_refuelled(store, UID, "late", "t2") == []
     assert (await store.checkin(UID, "late"))["refuelled_at"] == "t1"
     assert (await store.reminder(UID, "n1"))["status"] == "cancelled"
     assert sorted(await store.everything(UID)) == ["checkins", "profile", "reminders"]
@@ -83,14 +85,15 @@ async def test_reminder_changes(store: Store) -> None:
     assert [r["id"] for r in await store.add_reminders(UID, [reminder("a"), reminder("c")])] == [
         "c"
     ]
-    assert await store.set_reminders_status(UID, lambda r: r["id"] != "b", {"status": "sent"}) == [
+    not_b = (ReminderFilter(ids=frozenset({"a", "c"})),)
+    assert [r["id"] for r in await store.update_reminders(UID, not_b, {"status": "sent"})] == [
         "a",
         "c",
     ]
     later = (NOW + timedelta(hours=2)).isoformat()
-    touched = await store.change_reminders(
-        UID, {"a": {"due_at": later}, "b": {"due_at": later}}, [reminder("d")]
-    )
+    each = {"a": {"due_at": later}, "b": {"due_at": later}}
+    a_b = (ReminderFilter(ids=frozenset(each)),)
+    touched = await store.update_reminders(UID, a_b, each=each, new=[reminder("d")])
     assert [r["id"] for r in touched] == ["b", "d"]
     assert [(r["id"], r["status"], r["due_at"]) for r in await store.reminders(UID)] == [
         ("a", "sent", NOW.isoformat()),
@@ -109,7 +112,7 @@ async def test_due_reminders_are_claimed_once_and_retried_later(store: Store) ->
     await store.retry_reminder(UID, "now", NOW + timedelta(minutes=5))
     assert await store.claim_reminders(NOW + timedelta(minutes=4), 10) == []
     assert await store.claim_reminders(NOW + timedelta(minutes=5), 10) == [(UID, "now")]
-    await store.change_reminders(UID, {"now": {"status": "sent"}}, [])
+    await store.update_reminders(UID, (ReminderFilter(ids=frozenset({"now"})),), {"status": "sent"})
     assert await store.claim_reminders(NOW + timedelta(hours=1), 10) == [(UID, "later")]
 
 
@@ -184,7 +187,7 @@ async def test_migrations_are_versioned_and_idempotent(database_url: str) -> Non
     store = PostgresStore(database_url)
     await store.open()
     try:
-        async with store._conn() as conn:
+        async with store.db.conn() as conn:
             assert await migrate(conn) == 0
             versions = await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")
             assert [row[0] for row in versions] == list(range(1, len(MIGRATIONS) + 1))
@@ -219,7 +222,7 @@ async def test_coached_by_follows_every_change(store: Store) -> None:
     await store.teams.move(-2, -1002)
     assert await store.teams.coached_by(7) == [-1002]
     assert await store.teams.coached_by(8) == [-1002, -3]
-    await store.forget(8)
+    await service.forget(store, 8)
     assert await store.teams.coached_by(8) == []
 
 
@@ -229,12 +232,12 @@ async def test_forget_leaves_no_team_backup_behind(store: Store, data_dir: Path)
     member = {"name": "Quintessa", "joined_at": NOW.isoformat()}
     for team_id in (-5, -6):
         await store.teams.update(team_id, lambda t, i=team_id: t.update(id=i, members={}))
-        await store.join_team(UID, team_id, member)
-    await store.leave_team(UID, -5)  # the .bak of -5 still holds the member
+        await service.join_team(store, UID, team_id, member)
+    await service.leave_team(store, UID, -5)  # the .bak of -5 still holds the member
     await store.teams.move(-6, -1006)  # the .bak of -6 holds the whole team before the stub
-    await store.forget(UID)
+    await service.forget(store, UID)
     for path in (data_dir / "teams").glob("*") if (data_dir / "teams").exists() else []:
         text = path.read_bytes()
         assert b"Quintessa" not in text, path
         assert str(UID).encode() not in text, path
-    assert await store.export_all(UID) == {}
+    assert await service.export_all(store, UID) == {}

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.athletes import service
 from bot.storage import TinyStore
 from bot.teams.timetable import MAX_SESSIONS, add_session, next_end, occurrences, parse_session
 from rules.model import CheckIn
@@ -144,16 +145,16 @@ async def test_leave_and_forget_remove_team_links(tmp_path: Path) -> None:
         await store.teams.update(team_id, lambda doc, t=team_id: doc.update(id=t, members={}))
     await store.update_profile(7, {"consent": True})
     for team_id in (-1, -2):
-        assert await store.join_team(7, team_id, {"name": "Ana", "joined_at": "x"})
-    assert not await store.join_team(7, -1, {"name": "Ana", "joined_at": "y"})
+        assert await service.join_team(store, 7, team_id, {"name": "Ana", "joined_at": "x"})
+    assert not await service.join_team(store, 7, -1, {"name": "Ana", "joined_at": "y"})
     assert set((await store.profile(7))["teams"]) == {"-1", "-2"}
     prompt = {"id": "p1", "team_id": -2, "status": "pending", "kind": "team_prompt"}
     prompt |= {"due_at": "2026-01-01T10:00:00+00:00"}
     await store.add_reminders(7, [prompt])
-    assert await store.leave_team(7, -2)
-    assert not await store.leave_team(7, -2)
+    assert await service.leave_team(store, 7, -2)
+    assert not await service.leave_team(store, 7, -2)
     assert [r["status"] for r in await store.reminders(7)] == ["cancelled"]
-    await store.forget(7)
+    await service.forget(store, 7)
     assert [(await store.teams.get(t))["members"] for t in (-1, -2)] == [{}, {}]
     assert {t["id"] for t in store.teams.scan()} == {-1, -2}
     assert await store.profile(7) is None

@@ -91,18 +91,30 @@ async def test_killed_worker_loses_no_reminder(
         victim, *survivors = workers.workers
 
         async def kill_a_third_in() -> tuple[int, set[int]]:
-            """SIGKILL the victim once a third has arrived: messages so far, its open claims."""
+            """SIGKILL the victim once a third has arrived, caught (stopped) while it holds
+            claims: messages so far, its open claims."""
+            claims: set[int] = set()
 
             async def a_third_arrived() -> bool:
                 return arrived.total() >= ATHLETES // 3
 
+            async def caught_holding_claims() -> bool:
+                """Stop the victim where it is; let it go on unless it holds a claim."""
+                workers.pause(victim)
+                rows = await db.fetch(
+                    "SELECT uid FROM reminders WHERE status = 'pending' AND claimed_by = $1",
+                    victim.worker_id,
+                )
+                claims.update(row["uid"] for row in rows)
+                if not claims:
+                    workers.resume(victim)
+                return bool(claims)
+
             await until(a_third_arrived, 30, workers)
+            await until(caught_holding_claims, 30, workers)
+            at_kill = arrived.total()
             await workers.kill(victim)
-            rows = await db.fetch(
-                "SELECT uid FROM reminders WHERE status = 'pending' AND claimed_by = $1",
-                victim.worker_id,
-            )
-            return arrived.total(), {row["uid"] for row in rows}
+            return at_kill, claims
 
         start = time.perf_counter()
         soon = datetime.now(UTC)

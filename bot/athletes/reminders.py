@@ -18,6 +18,7 @@ from bot.shell.claimloop import ClaimLoop
 from bot.shell.clock import Clock
 from bot.shell.sending import RETRY_NETWORK, Outcome, send_once
 from bot.storage import StorageWriteError, Store
+from bot.storage.base import PENDING, ReminderFilter
 from rules.model import CheckIn
 from rules.reminders import TEAM_PROMPT_KINDS, ReminderStatus, reminder_still_useful
 from rules.team import session_checkin
@@ -132,14 +133,15 @@ class Reminders:
             {"reason": reason} if reason else {}
         )
         if record is None:
-            await self.store.set_reminders_status(user_id, lambda _r: True, changes, create=False)
+            await self.store.update_reminders(user_id, (PENDING,), changes, create=False)
             return
         following = next_daily(record, at, secrets.token_hex(5))
         if following is not None:
             changes["renewed"] = True
         new = [following] if following else []
-        await self.store.change_reminders(
-            user_id, {record["id"]: changes}, new, create=False, if_changed=True
+        this = (ReminderFilter(ids=frozenset({record["id"]})),)
+        await self.store.update_reminders(
+            user_id, this, changes, new=new, create=False, if_changed=True
         )
 
     async def _retry(self, user_id: int, reminder_id: str, at: datetime) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bot.athletes.profiles import athlete_bedtime, athlete_zone, new_id
 from bot.athletes.reminder_records import SNOOZE_FOR, record_for
 from bot.shell.context import Services
+from bot.storage.base import PENDING, ReminderFilter
 from rules.model import CheckIn
 from rules.preferences import REMINDER_GROUPS, Preferences, apply_preferences, plan_readiness
 from rules.reminders import ReminderKind, ReminderStatus, plan_reminders
@@ -19,12 +21,11 @@ SETTINGS_REASON = "settings"
 EVERYTHING_OFF = Preferences(off=frozenset(REMINDER_GROUPS))
 
 
-def _live(record: dict[str, Any]) -> bool:
-    """Pending, or switched off by a setting (and so revivable when it is switched on again)."""
-    status, reason = record.get("status"), record.get("reason")
-    return status == ReminderStatus.PENDING or (
-        status == ReminderStatus.CANCELLED and reason == SETTINGS_REASON
-    )
+# Pending, or switched off by a setting (and so revivable when it is switched on again).
+LIVE = (
+    PENDING,
+    ReminderFilter(statuses=frozenset({ReminderStatus.CANCELLED}), reason=SETTINGS_REASON),
+)
 
 
 def _off(now: datetime) -> dict[str, Any]:
@@ -45,7 +46,7 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
     checkins = {r["id"]: CheckIn.from_record(r) for r in await svc.store.checkins(uid)}
     changes: dict[str, dict[str, Any]] = {}
     for record in await svc.store.reminders(uid):
-        if not _live(record):
+        if not any(f.matches(record) for f in LIVE):
             continue
         if record["kind"] == ReminderKind.READINESS:
             changes[record["id"]] = _off(now)
@@ -70,7 +71,8 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
     if ready is not None:
         repeat = {"at": prefs.readiness_at.strftime("%H:%M"), "tz": profile.get("tz") or "UTC"}
         new.append(record_for(ready, uid, None, new_id()) | {"repeat": repeat})
-    touched = await svc.store.change_reminders(uid, changes, new, when=_live)
+    where = tuple(replace(f, ids=frozenset(changes)) for f in LIVE)
+    touched = await svc.store.update_reminders(uid, where, each=changes, new=new)
     pending = [r for r in touched if r["status"] == ReminderStatus.PENDING]
     log.info("athlete settings applied: %d reminders pending", len(pending))
     return pending
@@ -89,7 +91,6 @@ async def snooze(svc: Services, uid: int, reminder_id: str) -> datetime | None:
         "due_at": due.isoformat(),
         "snoozes": record.get("snoozes", 0) + 1,
     }
-    touched = await svc.store.change_reminders(
-        uid, {reminder_id: changes}, [], when=lambda r: r.get("status") == ReminderStatus.SENT
-    )
+    sent = ReminderFilter(ids=frozenset({reminder_id}), statuses=frozenset({ReminderStatus.SENT}))
+    touched = await svc.store.update_reminders(uid, (sent,), changes)
     return due if touched else None

@@ -6,14 +6,14 @@ one process or several sharing a database each send a due item exactly once.
 
 from __future__ import annotations
 
-import copy
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from rules.reminders import ReminderStatus
+from rules.reminders import ReminderKind, ReminderStatus
 
 T = TypeVar("T")
 Team = dict[str, Any]
@@ -24,9 +24,37 @@ class StoreUnavailable(Exception):
     """The database cannot be used (unreachable, refused, too new a schema): one line for ops."""
 
 
+@dataclass(frozen=True, slots=True)
+class ReminderFilter:
+    """Which reminder records a write applies to: those with one of `statuses` whose other
+    given fields all match (a backend may turn it into a query)."""
+
+    statuses: frozenset[ReminderStatus] = frozenset({ReminderStatus.PENDING})
+    ids: frozenset[str] | None = None
+    kinds: frozenset[ReminderKind] | None = None
+    checkin: str | None = None
+    team: int | None = None
+    reason: str | None = None
+
+    def matches(self, record: Record) -> bool:
+        """Whether the record is one this filter selects."""
+        return (
+            record.get("status") in self.statuses
+            and (self.ids is None or record.get("id") in self.ids)
+            and (self.kinds is None or record.get("kind") in self.kinds)
+            and (self.checkin is None or record.get("checkin_id") == self.checkin)
+            and (self.team is None or record.get("team_id") == self.team)
+            and (self.reason is None or record.get("reason") == self.reason)
+        )
+
+
+Where = Sequence[ReminderFilter]  # the records any one of the filters selects
+PENDING = ReminderFilter()
+
+
 def pending(record: Record) -> bool:
     """Whether a reminder record still waits to be sent."""
-    return record.get("status") == ReminderStatus.PENDING
+    return PENDING.matches(record)
 
 
 class TeamStore(ABC):
@@ -140,10 +168,11 @@ class Store(ABC):
         """One check-in by id."""
 
     @abstractmethod
-    async def mark_refuelled(
-        self, uid: int, checkin_id: str, at: str, reminder_kinds: tuple[str, ...]
-    ) -> list[str]:
-        """Record that the athlete ate (once) and cancel that check-in's refuel reminders."""
+    async def set_refuelled(
+        self, uid: int, checkin_id: str, at: str, where: Where, changes: Record
+    ) -> list[Record]:
+        """Record (once) when the athlete ate after a check-in and merge `changes` into the
+        reminders `where` selects, in one write; return those reminders as changed."""
 
     # -- reminders --------------------------------------------------------------------------
 
@@ -156,30 +185,27 @@ class Store(ABC):
         """All reminder records of the athlete, in the order they were stored."""
 
     @abstractmethod
-    async def add_reminders(
-        self, uid: int, records: list[Record], *, create: bool = True
-    ) -> list[Record]:
-        """Store new reminder records, skipping ids already stored (so a retry never duplicates)."""
-
-    @abstractmethod
-    async def set_reminders_status(
-        self, uid: int, match: Callable[[Record], bool], changes: Record, *, create: bool = True
-    ) -> list[str]:
-        """Update the pending reminders that `match`; return their ids."""
-
-    @abstractmethod
-    async def change_reminders(
+    async def update_reminders(
         self,
         uid: int,
-        changes: dict[str, Record],
-        new: list[Record],
+        where: Where = (),
+        changes: Mapping[str, Any] | None = None,
         *,
-        when: Callable[[Record], bool] = pending,
+        each: Mapping[str, Record] | None = None,
+        new: Sequence[Record] = (),
         create: bool = True,
         if_changed: bool = False,
     ) -> list[Record]:
-        """Merge per-id changes into reminders that pass `when` and add new ones in one write
-        (with `if_changed`, only when some change applied: a renewal of what was settled)."""
+        """In one write, merge `changes` (and `each`'s changes for its ids) into the reminders
+        `where` selects and add the `new` records whose ids are not stored yet (with
+        `if_changed`, only when some reminder changed: a renewal of what was settled); return
+        the changed reminders, then the added ones, in the order stored."""
+
+    async def add_reminders(
+        self, uid: int, records: Sequence[Record], *, create: bool = True
+    ) -> list[Record]:
+        """Store new reminder records, skipping ids already stored (so a retry never duplicates)."""
+        return await self.update_reminders(uid, new=records, create=create)
 
     @abstractmethod
     async def claim_reminders(self, now: datetime, limit: int) -> list[tuple[int, str]]:
@@ -194,43 +220,13 @@ class Store(ABC):
         """Release a claimed reminder so that it is claimed again at `at`."""
 
     # -- teams, export and erase ------------------------------------------------------------
-    # Invariant: a team lists an athlete only while the athlete's profile lists the team, so
-    # /forget always finds every team to clean. Joining writes the profile first; leaving the
-    # team first (sharing stops with that write).
-
-    async def join_team(self, uid: int, team_id: int, member: Record) -> bool:
-        """Add the athlete (who consented to share) to a team; False if already a member."""
-        await self._relink(uid, team_id, member["joined_at"])
-        return await self.teams.update(team_id, add_member(uid, copy.deepcopy(member)))
-
-    async def leave_team(self, uid: int, team_id: int) -> bool:
-        """Stop sharing with a team at once (its pending prompts too); False if not a member."""
-        left = await self.teams.update(team_id, drop_member(uid))
-        await self._relink(uid, team_id, None)
-        return left
-
-    async def forget(self, uid: int) -> None:
-        """Erase everything stored about the person: their own data, and every mention in every
-        team (member, invitation, coach, alerts about or to them) with the teams' backups."""
-        for team in await self.teams.all():
-            if mentions(team, uid):
-                await self.teams.update(int(team["id"]), scrub(uid))
-        await self.teams.purge_residue(uid)
-        await self._erase(uid)
-
-    async def export_all(self, uid: int) -> dict[str, list[Record]]:
-        """Everything stored about the person for /export: their own tables, and what every
-        team that mentions them holds about them."""
-        teams = [mentioned(team, uid) for team in await self.teams.all() if mentions(team, uid)]
-        return await self.everything(uid) | ({"teams": teams} if teams else {})
 
     @abstractmethod
-    async def _relink(self, uid: int, team_id: int, joined_at: str | None) -> None:
-        """Add the team to the profile's back-references, or with None remove it and cancel
-        the athlete's pending prompts from that team (one write)."""
+    async def link_team(self, uid: int, team_id: int, joined_at: str | None) -> None:
+        """Add the team to the profile's back-references (or, with None, remove it)."""
 
     @abstractmethod
-    async def _erase(self, uid: int) -> None:
+    async def erase(self, uid: int) -> None:
         """Delete every trace of the athlete's own data."""
 
     @abstractmethod
@@ -243,80 +239,7 @@ def moved_team(team: Team, new_id: int) -> tuple[Team, Team]:
     return {**team, "id": new_id}, {"id": team["id"], "moved_to": new_id}
 
 
-def add_member(uid: int, member: Record) -> Callable[[Team], bool]:
-    """A team update adding a member (and dropping their invitation); True if new."""
-
-    def add(team: Team) -> bool:
-        if not team:
-            return False
-        key = str(uid)
-        team.setdefault("invited", {}).pop(key, None)
-        new = key not in team["members"]
-        team["members"][key] = team["members"].get(key) or member
-        return new
-
-    return add
-
-
-PERSON_SECTIONS = ("members", "invited", "coaches")
-
-
-def _about(item: Record, uid: int) -> bool:
-    """Whether an outbox item concerns the person (an alert about them or to them)."""
-    return uid in (item.get("uid"), item.get("coach"))
-
-
-def mentions(team: Team, uid: int) -> bool:
-    """Whether a team document mentions the person anywhere."""
-    return any(str(uid) in team.get(section, {}) for section in PERSON_SECTIONS) or any(
-        _about(item, uid) for item in team.get("outbox", {}).values()
-    )
-
-
-def mentioned(team: Team, uid: int) -> Record:
-    """What a team document holds about the person: its id and title, then each mention. An
-    alert addressed to them as a coach is about someone else: only that it was sent, and when."""
-    found: Record = {"team_id": team["id"], "title": team.get("title")}
-    for section in PERSON_SECTIONS:
-        if str(uid) in team.get(section, {}):
-            found[section] = team[section][str(uid)]
-    alerts = [
-        item if item.get("uid") == uid else {k: item.get(k) for k in ("kind", "status", "due_at")}
-        for item in team.get("outbox", {}).values()
-        if _about(item, uid)
-    ]
-    return found | ({"alerts": alerts} if alerts else {})
-
-
-def scrub(uid: int) -> Callable[[Team], bool]:
-    """A team update removing every mention of the person; True if there was one."""
-
-    def apply(team: Team) -> bool:
-        found = mentions(team, uid)
-        for section in PERSON_SECTIONS:
-            team.get(section, {}).pop(str(uid), None)
-        outbox = team.get("outbox", {})
-        for key in [k for k, item in outbox.items() if _about(item, uid)]:
-            del outbox[key]
-        return found
-
-    return apply
-
-
-def drop_member(uid: int) -> Callable[[Team], bool]:
-    """A team update removing a member and any alert about them not yet sent; True if they
-    were a member."""
-
-    def drop(team: Team) -> bool:
-        outbox = team.get("outbox", {})
-        for key in [k for k, item in outbox.items() if item.get("uid") == uid]:
-            del outbox[key]
-        return team.get("members", {}).pop(str(uid), None) is not None
-
-    return drop
-
-
-def link_team(profile: Record, team_id: int, joined_at: str | None) -> Record:
+def linked_profile(profile: Record, team_id: int, joined_at: str | None) -> Record:
     """The profile with a team back-reference added (or, with None, removed)."""
     teams = {k: v for k, v in profile.get("teams", {}).items() if k != str(team_id)}
     if joined_at is not None:

@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,10 +20,9 @@ from tinydb.table import Document, Table
 from bot.storage import dirlock
 from bot.storage.agenda import AT_ONCE, Agenda
 from bot.storage.atomic import AtomicJSONStorage, backup_path
-from bot.storage.base import Record, Store, link_team, pending
+from bot.storage.base import Record, ReminderFilter, Store, Where, linked_profile, pending
 from bot.storage.recover import check_shape
 from bot.storage.teams import TinyTeamStore
-from rules.reminders import ReminderStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,7 +37,7 @@ class PendingReminder:
     """A pending reminder found on disk at start-up."""
 
     user_id: int
-    record: dict[str, Any]
+    record: Record
 
 
 class AthleteFile:
@@ -186,22 +185,17 @@ class TinyStore(Store):
 
     # -- profile ----------------------------------------------------------------------------
 
-    async def profile(self, uid: int) -> dict[str, Any] | None:
+    async def profile(self, uid: int) -> Record | None:
         """The athlete's profile, or None for someone we have never stored."""
         return await self._read(uid, lambda f: _plain(f.table(PROFILE).get(doc_id=PROFILE_ID)))
 
     async def update_profile(
-        self,
-        uid: int,
-        changes: dict[str, Any],
-        *,
-        clear_state: str | None = None,
-        create: bool = True,
-    ) -> dict[str, Any]:
+        self, uid: int, changes: Record, *, clear_state: str | None = None, create: bool = True
+    ) -> Record:
         """Merge `changes` into the profile (and drop a state key, in the same write)."""
         changes = copy.deepcopy(changes)
 
-        def apply(f: AthleteFile) -> dict[str, Any]:
+        def apply(f: AthleteFile) -> Record:
             table = f.table(PROFILE)
             merged = {**(table.get(doc_id=PROFILE_ID) or {}), **changes}
             table.upsert(Document(merged, doc_id=PROFILE_ID))
@@ -213,18 +207,18 @@ class TinyStore(Store):
 
     # -- conversation state -----------------------------------------------------------------
 
-    async def state(self, uid: int, key: str) -> dict[str, Any] | None:
+    async def state(self, uid: int, key: str) -> Record | None:
         """A piece of conversation state (e.g. the check-in being answered)."""
         return await self._read(uid, lambda f: _get_keyed(f.table(STATE), key))
 
-    async def set_state(self, uid: int, key: str, value: dict[str, Any] | None) -> None:
+    async def set_state(self, uid: int, key: str, value: Record | None) -> None:
         """Replace (or with None, delete) a piece of conversation state."""
         value = copy.deepcopy(value)
         await self._write(uid, lambda f: _put_keyed(f.table(STATE), key, value))
 
     # -- check-ins --------------------------------------------------------------------------
 
-    async def checkins(self, uid: int) -> list[dict[str, Any]]:
+    async def checkins(self, uid: int) -> list[Record]:
         """All stored check-ins and follow-ups of the athlete, oldest first."""
         rows = await self._read(uid, lambda f: [_plain(d) for d in f.table(CHECKINS).all()], [])
         return sorted(rows, key=lambda r: r["created_at"])
@@ -232,11 +226,11 @@ class TinyStore(Store):
     async def save_checkin(
         self,
         uid: int,
-        record: dict[str, Any],
-        reminders: list[dict[str, Any]],
+        record: Record,
+        reminders: list[Record],
         *,
         clear_state: str | None = None,
-        supersede: dict[str, dict[str, Any]] | None = None,
+        supersede: dict[str, Record] | None = None,
         create: bool = True,
     ) -> bool:
         """Store a check-in with its reminders (and replace superseded ones) in one write."""
@@ -252,9 +246,7 @@ class TinyStore(Store):
             ):
                 return False
             table.insert(record)
-            for doc in f.table(REMINDERS).all():
-                if doc.get("id") in supersede and pending(doc):
-                    f.table(REMINDERS).update(supersede[doc["id"]], doc_ids=[doc.doc_id])
+            _change(f.table(REMINDERS), (ReminderFilter(ids=frozenset(supersede)),), {}, supersede)
             for reminder in reminders:
                 f.table(REMINDERS).insert(reminder)
             if clear_state:
@@ -266,105 +258,62 @@ class TinyStore(Store):
             self._index(uid, reminders)
         return saved
 
-    async def checkin(self, uid: int, checkin_id: str) -> dict[str, Any] | None:
+    async def checkin(self, uid: int, checkin_id: str) -> Record | None:
         """One check-in by id."""
         return await self._read(
             uid, lambda f: _plain(f.table(CHECKINS).get(_id_field == checkin_id))
         )
 
-    async def mark_refuelled(
-        self, uid: int, checkin_id: str, at: str, reminder_kinds: tuple[str, ...]
-    ) -> list[str]:
-        """Record that the athlete ate (once) and cancel that check-in's refuel reminders."""
+    async def set_refuelled(
+        self, uid: int, checkin_id: str, at: str, where: Where, changes: Record
+    ) -> list[Record]:
+        """Record when the athlete ate (once) and change the reminders `where` selects."""
+        changes = copy.deepcopy(changes)
 
-        def apply(f: AthleteFile) -> list[str]:
+        def apply(f: AthleteFile) -> list[Record]:
             q = Query()
             f.table(CHECKINS).update(
                 {"refuelled_at": at},
                 (q.id == checkin_id) & (q.refuelled_at == None),  # noqa: E711
             )
-            reminders = f.table(REMINDERS)
-            cond = (q.checkin_id == checkin_id) & (q.status == ReminderStatus.PENDING)
-            hits = [d for d in reminders.search(cond) if d["kind"] in reminder_kinds]
-            reminders.update(
-                {"status": ReminderStatus.CANCELLED, "settled_at": at},
-                doc_ids=[d.doc_id for d in hits],
-            )
-            return [d["id"] for d in hits]
+            return _change(f.table(REMINDERS), where, changes, {})
 
         return await self._write(uid, apply) or []
 
     # -- reminders --------------------------------------------------------------------------
 
-    async def reminder(self, uid: int, reminder_id: str) -> dict[str, Any] | None:
+    async def reminder(self, uid: int, reminder_id: str) -> Record | None:
         """One reminder record by id."""
         return await self._read(
             uid, lambda f: _plain(f.table(REMINDERS).get(_id_field == reminder_id))
         )
 
-    async def reminders(self, uid: int) -> list[dict[str, Any]]:
+    async def reminders(self, uid: int) -> list[Record]:
         """All reminder records of the athlete."""
         return await self._read(uid, lambda f: [_plain(d) for d in f.table(REMINDERS).all()], [])
 
-    async def add_reminders(
-        self, uid: int, records: list[dict[str, Any]], *, create: bool = True
-    ) -> list[dict[str, Any]]:
-        """Store new reminder records, skipping ids already stored (so a retry never duplicates)."""
-        records = copy.deepcopy(records)
-
-        def apply(f: AthleteFile) -> list[dict[str, Any]]:
-            table = f.table(REMINDERS)
-            known = {d["id"] for d in table.all()}
-            fresh = [r for r in records if r["id"] not in known]
-            table.insert_multiple(fresh)
-            return copy.deepcopy(fresh)
-
-        added = await self._write(uid, apply, create=create) or []
-        self._index(uid, added)
-        return added
-
-    async def set_reminders_status(
+    async def update_reminders(
         self,
         uid: int,
-        match: Callable[[dict[str, Any]], bool],
-        changes: dict[str, Any],
+        where: Where = (),
+        changes: Mapping[str, Any] | None = None,
         *,
-        create: bool = True,
-    ) -> list[str]:
-        """Update the pending reminders that `match`; return their ids."""
-        changes = copy.deepcopy(changes)
-
-        def apply(f: AthleteFile) -> list[str]:
-            table = f.table(REMINDERS)
-            hits = [d for d in table.all() if pending(d) and match(d)]
-            table.update(changes, doc_ids=[d.doc_id for d in hits])
-            return [d["id"] for d in hits]
-
-        return await self._write(uid, apply, create=create) or []
-
-    async def change_reminders(
-        self,
-        uid: int,
-        changes: dict[str, dict[str, Any]],
-        new: list[dict[str, Any]],
-        *,
-        when: Callable[[dict[str, Any]], bool] = pending,
+        each: Mapping[str, Record] | None = None,
+        new: Sequence[Record] = (),
         create: bool = True,
         if_changed: bool = False,
-    ) -> list[dict[str, Any]]:
-        """Merge per-id changes into reminders that pass `when` and add new ones in one write."""
-        changes, new = copy.deepcopy(changes), copy.deepcopy(new)
+    ) -> list[Record]:
+        """Change the reminders `where` selects and add the new ones in one file write."""
+        changes, each = copy.deepcopy(changes or {}), copy.deepcopy(each or {})
+        new = copy.deepcopy(list(new))
 
-        def apply(f: AthleteFile) -> list[dict[str, Any]]:
+        def apply(f: AthleteFile) -> list[Record]:
             table = f.table(REMINDERS)
-            touched = []
-            for doc in table.all():
-                if doc.get("id") in changes and when(doc):
-                    table.update(changes[doc["id"]], doc_ids=[doc.doc_id])
-                    touched.append({**doc, **changes[doc["id"]]})
-            added = new if touched or not if_changed else []
+            touched = _change(table, where, changes, each)
+            known = {d["id"] for d in table.all()}
+            added = [r for r in new if r["id"] not in known] if touched or not if_changed else []
             table.insert_multiple(added)
-            return copy.deepcopy([*touched, *added])
+            return [*touched, *copy.deepcopy(added)]
 
         written = await self._write(uid, apply, create=create) or []
         self._index(uid, written)
@@ -384,30 +333,26 @@ class TinyStore(Store):
 
     # -- export and erase -------------------------------------------------------------------
 
-    async def everything(self, uid: int) -> dict[str, list[dict[str, Any]]]:
+    async def everything(self, uid: int) -> dict[str, list[Record]]:
         """Every non-empty table of the athlete's file as plain lists (for /export)."""
 
-        def read(f: AthleteFile) -> dict[str, list[dict[str, Any]]]:
+        def read(f: AthleteFile) -> dict[str, list[Record]]:
             tables = {name: [_plain(d) for d in f.table(name).all()] for name in f.db.tables()}
             return {name: rows for name, rows in sorted(tables.items()) if rows}
 
         return await self._read(uid, read, {})
 
-    async def _relink(self, uid: int, team_id: int, joined_at: str | None) -> None:
-        """Update the profile's team back-references (leaving also cancels that team's prompts)."""
+    async def link_team(self, uid: int, team_id: int, joined_at: str | None) -> None:
+        """Add (or with None, remove) a team in the profile's back-references."""
 
         def apply(f: AthleteFile) -> None:
-            _link_team(f, team_id, joined_at)
-            if joined_at is None:
-                q = Query()
-                f.table(REMINDERS).update(
-                    {"status": ReminderStatus.CANCELLED, "reason": "left team"},
-                    (q.team_id == team_id) & (q.status == ReminderStatus.PENDING),
-                )
+            table = f.table(PROFILE)
+            profile = linked_profile(dict(table.get(doc_id=PROFILE_ID) or {}), team_id, joined_at)
+            table.upsert(Document(profile, doc_id=PROFILE_ID))
 
         await self._write(uid, apply)
 
-    async def _erase(self, uid: int) -> None:
+    async def erase(self, uid: int) -> None:
         """Delete the athlete's file, its backup and any leftovers of killed writes."""
 
         def erase() -> None:
@@ -426,25 +371,32 @@ class TinyStore(Store):
         await asyncio.to_thread(erase)
 
 
-def _plain(doc: Document | None) -> dict[str, Any] | None:
+def _plain(doc: Document | None) -> Record | None:
     """A detached plain-dict copy of a TinyDB document."""
     return None if doc is None else copy.deepcopy(dict(doc))
 
 
-def _link_team(f: AthleteFile, team_id: int, joined_at: str | None) -> None:
-    """Add (or with None, remove) a team in the profile's back-references."""
-    table = f.table(PROFILE)
-    profile = link_team(dict(table.get(doc_id=PROFILE_ID) or {}), team_id, joined_at)
-    table.upsert(Document(profile, doc_id=PROFILE_ID))
+def _change(
+    table: Table, where: Where, changes: Mapping[str, Any], each: Mapping[str, Record]
+) -> list[Record]:
+    """Merge `changes` (and `each`'s per-id ones) into the records `where` selects; return
+    them as changed, in the order stored."""
+    touched = []
+    for doc in table.all():
+        if any(f.matches(doc) for f in where):
+            merged = {**changes, **each.get(doc["id"], {})}
+            table.update(merged, doc_ids=[doc.doc_id])
+            touched.append(copy.deepcopy({**doc, **merged}))
+    return touched
 
 
-def _get_keyed(table: Table, key: str) -> dict[str, Any] | None:
+def _get_keyed(table: Table, key: str) -> Record | None:
     """The value stored under `key` in a key/value table."""
     doc = table.get(Query().key == key)
     return None if doc is None else copy.deepcopy(doc["value"])
 
 
-def _put_keyed(table: Table, key: str, value: dict[str, Any] | None) -> None:
+def _put_keyed(table: Table, key: str, value: Record | None) -> None:
     """Set (or remove) `key` in a key/value table."""
     if value is None:
         table.remove(Query().key == key)

@@ -12,12 +12,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from bot.storage import dirlock
+from bot.storage import dirlock, sql
 from bot.storage.atomic import CorruptDataError, StorageWriteError
-from bot.storage.base import Record
-from bot.storage.postgres import PostgresStore
+from bot.storage.base import Record, Team
+from bot.storage.database import Database
+from bot.storage.postgres import PostgresStore, reminder_row
 from bot.storage.tiny import TinyStore
 
 # TinyDB table -> the PostgreSQL table that holds its rows
@@ -75,14 +76,14 @@ async def import_tinydb(
     try:
         for done, uid in enumerate(uids, start=1):
             tables = await tiny.everything(uid)
-            report.added.update(await _import_athlete(store, tiny.path(uid), uid, tables))
+            report.added.update(await _import_athlete(store.db, tiny.path(uid), uid, tables))
             report.files.update({TABLES[name]: _rows(name, rows) for name, rows in tables.items()})
             if progress is not None and done % PROGRESS_EVERY == 0:
                 print(f"imported {done:,} of {len(uids):,} athletes", file=progress, flush=True)
         for team in teams:
             report.files["teams"] += 1
-            report.added["teams"] += await store.import_team(team, now)
-        report.held = await store.counts(uids, [int(team["id"]) for team in teams])
+            report.added["teams"] += await import_team(store.db, team, now)
+        report.held = await counts(store.db, uids, [int(team["id"]) for team in teams])
     finally:
         await store.close()
     return report
@@ -109,15 +110,64 @@ def _rows(name: str, rows: list[Record]) -> int:
 
 
 async def _import_athlete(
-    store: PostgresStore, path: Path, uid: int, tables: dict[str, list[Record]]
+    db: Database, path: Path, uid: int, tables: dict[str, list[Record]]
 ) -> dict[str, int]:
     """Import one athlete's tables, naming the file when its data or the database fails."""
     unknown = sorted(set(tables) - set(TABLES))
     if unknown:
         raise CorruptDataError(path, f"unknown table {unknown[0]!r} would not be imported")
     try:
-        return await store.import_athlete(uid, tables)
+        return await import_athlete(db, uid, tables)
     except (KeyError, TypeError, ValueError) as exc:
         raise CorruptDataError(path, f"cannot be imported: {exc!r}") from None
     except StorageWriteError as exc:
         raise StorageWriteError(f"could not import {path}: {exc}") from exc
+
+
+async def import_athlete(db: Database, uid: int, tables: dict[str, list[Record]]) -> dict[str, int]:
+    """Add an athlete's tables (`everything`'s shape) in one transaction, in their order,
+    keeping rows already stored; return how many rows each table gained."""
+    profile = tables.get("profile", [])[:1]
+    state = [(s["key"], s["value"]) for s in tables.get("state", [])]
+    checkins = [
+        (c["id"], c.get("created_at", ""), c.get("update_id"), c)
+        for c in tables.get("checkins", [])
+    ]
+    reminders = [reminder_row(uid, record)[1:] for record in tables.get("reminders", [])]
+    columns = (
+        ("athletes", sql.IMPORT_PROFILE, [profile] if profile else []),
+        ("conversation_state", sql.IMPORT_STATE, _columns(state)),
+        ("checkins", sql.IMPORT_CHECKINS, _columns(checkins)),
+        ("reminders", sql.IMPORT_REMINDERS, _columns(reminders)),
+    )
+    async with db.athlete(uid) as conn:
+        return {
+            table: _inserted(await conn.execute(query, uid, *args)) if args else 0
+            for table, query, args in columns
+        }
+
+
+async def import_team(db: Database, team: Team, now: datetime) -> bool:
+    """Add a team unless stored already (an active one due for a look-up at `now`)."""
+    async with db.team(team["id"]) as conn:
+        due = now if team.get("active") else None
+        status = await conn.execute(sql.IMPORT_TEAM, team["id"], team, due)
+    return _inserted(status) == 1
+
+
+async def counts(db: Database, uids: list[int], team_ids: list[int]) -> dict[str, int]:
+    """Rows per table held for exactly these athletes and teams (the import's check)."""
+    async with db.conn() as conn:
+        held = {table: await conn.fetchval(sql.held(table), uids) for table in sql.ATHLETE_TABLES}
+        held["teams"] = await conn.fetchval(sql.TEAMS_HELD, team_ids)
+    return held
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as column lists for unnest (no columns at all when there are no rows)."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _inserted(status: str) -> int:
+    """How many rows an INSERT's status tag ("INSERT 0 n") says it added."""
+    return int(status.rsplit(" ", 1)[-1])
