@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 from handlers.flow import Draft, Next, Then, ask, current_draft, start_flow
 from handlers.onboarding import consented_profile, require_profile
 from rules.model import CheckIn, Kind
+from rules.trends import refuelled_in_time
 
 GONE = "I can't find that check-in any more (it may have been erased)."
 
@@ -93,7 +95,8 @@ async def on_item(update: Update, context: BotContext) -> None:
     action, cid = callbacks.parse_item(query.data or "") or ("", "")
     svc = context.services
     uid = update.effective_user.id
-    if await svc.store.checkin(uid, cid) is None:
+    record = await svc.store.checkin(uid, cid)
+    if record is None:
         await answer_query(query, GONE, alert=True)
         await drop_buttons(query)
         return
@@ -104,13 +107,26 @@ async def on_item(update: Update, context: BotContext) -> None:
         await answer_query(query, WITHDRAWN, alert=True)
         await drop_buttons(query, prefix=action)
     elif action == callbacks.ATE:
-        await mark_refuelled(svc.store, uid, cid, svc.clock.now().isoformat())
-        await answer_query(query, "Logged, nice! No more refuel reminders for this session.")
+        now = svc.clock.now()
+        await mark_refuelled(svc.store, uid, cid, now.isoformat())
+        await answer_query(query, _refuel_logged(CheckIn.from_record(record), now))
         await drop_buttons(query, prefix=callbacks.ATE)
     else:
         await answer_query(query)
         await drop_buttons(query)
         await start_flow(update, context, FOLLOWUP, prefill={"followup_of": cid})
+
+
+def _refuel_logged(checkin: CheckIn, now: datetime) -> str:
+    """What an "Already ate" tap means, as /history will count it."""
+    in_time = refuelled_in_time(replace(checkin, refuelled_at=checkin.refuelled_at or now))
+    if in_time is False:
+        return (
+            "Logged. The 60-minute window had closed by then, so /history counts this refuel "
+            "as late. No more refuel reminders for this session."
+        )
+    logged = "Logged, nice!" if in_time else "Logged."
+    return f"{logged} No more refuel reminders for this session."
 
 
 async def on_why_point(update: Update, context: BotContext) -> None:

@@ -219,7 +219,7 @@ async def test_coach_private_views_only_for_consenting_athletes_and_red_flag_ale
     api.set_chat_member(GROUP, ex_coach.id, "member")  # Lee lost admin rights meanwhile
     await advance_to(clock, bot, ana.id, "followup")
     await ana.expect("still heavy")
-    await ana.press("Answer (2 taps)")
+    await ana.press("Answer: 2 questions")
     await answer_all(ana, ["8", "Joint pain"])
     await ana.expect("compromised")
     alert = await coach.expect("Red flag for Ana (Harriers)")

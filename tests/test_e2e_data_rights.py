@@ -146,7 +146,7 @@ async def test_forget_erases_every_team_mention_and_backup(
     await zed.expect(REPLY)
     await advance_to(clock, bot, UID, "followup")
     await zed.expect("still heavy")
-    await zed.press("Answer (2 taps)")
+    await zed.press("Answer: 2 questions")
     await answer_all(zed, ["8", "Joint pain"])
     await zed.expect("Skip hard training")
     await kim.expect(f"Red flag for {name}")

@@ -138,18 +138,19 @@ async def test_snooze_sends_the_reminder_again_in_15_minutes(
         return (await statuses(bot, 705))["nutrition_open"] == "sent"
 
     await eventually(marked_sent)
+    [opening_id] = [
+        r["id"] for r in await svc(bot).store.reminders(705) if r["kind"] == "nutrition_open"
+    ]
     await user.press("In 15 min")
     answer = await user.expect("remind you again at", kind="callback_answer")
     assert ":" in answer.text
     clock.advance(timedelta(minutes=15))
-    again = await user.expect("Refuel time", kind="message")
-    assert [label for row in again.buttons for label, _ in row] == [
-        "✅ Already ate",
-        "⏰ In 15 min",
-    ]
+    again = await user.expect("Refuel time", kind="message")  # 15 min before the window closes
+    assert [label for row in again.buttons for label, _ in row] == ["✅ Already ate"]
     clock.advance(timedelta(minutes=5))
-    await user.expect("Last call")
-    await user.press("In 15 min")
+    last_call = await user.expect("Last call")
+    assert [label for row in last_call.buttons for label, _ in row] == ["✅ Already ate"]
+    await user.press_data(f"snz|{opening_id}", message_id=last_call.message_id)  # an old client
     await user.expect("too late to help", kind="callback_answer")
     [opening] = [r for r in await svc(bot).store.reminders(705) if r["kind"] == "nutrition_open"]
     assert opening["snoozes"] == 1
@@ -171,7 +172,7 @@ async def test_morning_checkin_is_off_by_default_then_daily_in_zone(
     assert due.astimezone(BERLIN).strftime("%H:%M") == "07:00"
     await advance_to(clock, bot, 706, "readiness")
     await user.expect("Good morning")
-    await user.press("Answer (5 taps)")
+    await user.press("Answer: 5 questions")
     for score in ("4", "3", "2", "3", "3"):
         await user.expect(kind="reply")
         await user.press(score)
@@ -237,7 +238,7 @@ async def test_after_withdrawal_old_buttons_store_nothing_and_rearm_nothing(
     followup = await user.expect("still heavy")
     clock.advance(timedelta(minutes=1))
     await withdraw(user)
-    await user.press("Answer (2 taps)", message_id=followup.message_id)
+    await user.press("Answer: 2 questions", message_id=followup.message_id)
     await user.expect("withdrawn consent", kind="callback_answer")
     await user.press("In 15 min", message_id=followup.message_id)
     await user.expect("withdrawn consent", kind="callback_answer")
@@ -278,7 +279,7 @@ async def test_morning_checkin_tapped_after_withdrawal_asks_it_after_setup(
     await advance_to(clock, bot, 711, "readiness")
     morning = await user.expect("Good morning")
     await withdraw(user)
-    await user.press("Answer (5 taps)", message_id=morning.message_id)
+    await user.press("Answer: 5 questions", message_id=morning.message_id)
     await user.expect("20-second set-up")
     await user.expect("OK to store")
     await user.press("I agree")

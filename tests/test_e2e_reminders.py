@@ -102,7 +102,7 @@ async def test_followup_after_48h_feeds_the_red_flag_rule(
     await checked_in(user)
     await advance_to(clock, bot, 604, "followup")
     await user.expect("still heavy")
-    await user.press("Answer (2 taps)")
+    await user.press("Answer: 2 questions")
     await user.expect("How heavy")
     await user.press("8")
     await user.expect("joint pain")
@@ -200,3 +200,17 @@ async def test_block_from_a_stranger_stores_nothing(api: FakeBotAPI, bot, data_d
 async def _active(app, uid: int) -> bool:
     """The athlete is marked active."""
     return (await svc(app).store.profile(uid)).get("active") is True
+
+
+async def test_already_ate_after_the_window_says_it_counts_as_late(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """A tap after the 60-minute window is logged as /history will count it: late."""
+    user = api.user(603)
+    await checked_in(user)
+    reply = next(e for e in user.events if REPLY in (e.text or ""))
+    clock.advance(timedelta(minutes=61))
+    await user.press("Already ate", message_id=reply.message_id)
+    answer = await user.expect("Logged", kind="callback_answer")
+    assert "counts this refuel as late" in answer.text
+    assert "nice" not in answer.text

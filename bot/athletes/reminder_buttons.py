@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.athletes.reminder_records import snooze_until
 from bot.shell import callbacks
 from rules.reminders import NUTRITION_KINDS, TEAM_PROMPT_KINDS, ReminderKind
 
 SNOOZE_LABEL = "⏰ In 15 min"
 
 
-def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup:
-    """The one-tap buttons a message carries: its action, and a 15-minute snooze on reminders."""
+def markup_for(record: dict[str, Any], now: datetime) -> InlineKeyboardMarkup:
+    """The one-tap buttons a message carries: its action, and a 15-minute snooze on reminders
+    while a snooze would still bring it back in time."""
     cid = record.get("checkin_id") or ""
     if (
         record["kind"] == ReminderKind.REPLY
@@ -23,7 +26,8 @@ def markup_for(record: dict[str, Any]) -> InlineKeyboardMarkup:
             buttons.append(_ate(cid))
     else:
         action = _action(record, cid)
-        buttons = [*([action] if action else []), (SNOOZE_LABEL, callbacks.snooze(record["id"]))]
+        snooze = [(SNOOZE_LABEL, callbacks.snooze(record["id"]))]
+        buttons = [*([action] if action else []), *(snooze if snooze_until(record, now) else [])]
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in buttons]]
     )
@@ -42,7 +46,7 @@ def _action(record: dict[str, Any], checkin_id: str) -> tuple[str, str] | None:
     if kind in NUTRITION_KINDS:
         return _ate(checkin_id)
     if kind == ReminderKind.FOLLOWUP:
-        return ("Answer (2 taps)", callbacks.item(callbacks.FOLLOWUP, checkin_id))
+        return ("Answer: 2 questions", callbacks.item(callbacks.FOLLOWUP, checkin_id))
     if kind == ReminderKind.READINESS:
-        return ("Answer (5 taps)", callbacks.READY)
+        return ("Answer: 5 questions", callbacks.READY)
     return None

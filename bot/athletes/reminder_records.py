@@ -10,6 +10,14 @@ from rules.preferences import plan_readiness
 from rules.reminders import ReminderKind, ReminderPlan, ReminderStatus
 
 SNOOZE_FOR = timedelta(minutes=15)
+
+
+def snooze_until(record: dict[str, Any], now: datetime) -> datetime | None:
+    """When a snooze tapped now would bring the reminder back; None if it would be too late."""
+    due = now + SNOOZE_FOR
+    return due if due < datetime.fromisoformat(record["expires_at"]) else None
+
+
 REPLY_TTL = timedelta(hours=12)  # a check-in's guidance is still worth sending this late
 
 

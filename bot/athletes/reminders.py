@@ -97,7 +97,7 @@ class Reminders:
         if since and await self._checked_in(user_id, datetime.fromisoformat(since)):
             await self._settle(user_id, record, ReminderStatus.CANCELLED, now, reason="checked in")
             return
-        outcome = await send_once(bot, user_id, record["text"], markup_for(record), now)
+        outcome = await send_once(bot, user_id, record["text"], markup_for(record, now), now)
         if outcome.outcome is Outcome.RETRY and outcome.retry_at is not None:
             await self._retry(user_id, reminder_id, outcome.retry_at)
         elif outcome.outcome is Outcome.BLOCKED:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.athletes.profiles import athlete_bedtime, athlete_zone, new_id
-from bot.athletes.reminder_records import SNOOZE_FOR, record_for
+from bot.athletes.reminder_records import record_for, snooze_until
 from bot.shell.context import Services
 from bot.storage.base import PENDING, ReminderFilter
 from rules.model import CheckIn
@@ -83,8 +83,8 @@ async def snooze(svc: Services, uid: int, reminder_id: str) -> datetime | None:
     record = await svc.store.reminder(uid, reminder_id)
     if record is None or record.get("status") != ReminderStatus.SENT:
         return None
-    due = svc.clock.now() + SNOOZE_FOR
-    if due >= datetime.fromisoformat(record["expires_at"]):
+    due = snooze_until(record, svc.clock.now())
+    if due is None:
         return None
     changes = {
         "status": ReminderStatus.PENDING,
