@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import datetime, tzinfo
 from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
 
+from bot.athletes.profiles import athlete_bedtime, athlete_zone
 from bot.athletes.questions import SETTING_FLOWS
 from bot.athletes.replanning import reschedule
 from bot.shell import callbacks
@@ -15,7 +17,8 @@ from bot.shell.context import BotContext, Services
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 from handlers.flow import Draft, start_flow
 from handlers.onboarding import withdraw_consent
-from rules.preferences import Preferences
+from rules.preferences import Preferences, wind_down_blocked
+from rules.reminders import ReminderKind
 
 TOGGLES = {
     "nutrition": "Refuel reminders",
@@ -29,9 +32,43 @@ WITHDRAWN = (
 )
 
 
-def render(profile: dict[str, Any]) -> str:
-    """The current settings in words."""
+PLANNED = {
+    ReminderKind.NUTRITION_OPEN: "refuel reminder",
+    ReminderKind.NUTRITION_LAST_CALL: "refuel last call",
+    ReminderKind.BEDTIME: "wind-down before bed",
+    ReminderKind.FOLLOWUP: "48 h follow-up",
+    ReminderKind.READINESS: "morning check-in",
+    ReminderKind.TEAM_PROMPT: "team check-in prompt",
+    ReminderKind.TEAM_REPROMPT: "team check-in nudge",
+}
+QUIET_COVERS_BEDTIME = (
+    "⚠️ Your quiet hours start over an hour before your bedtime wind-down, so I can't send it. "
+    "Change the quiet hours or your bedtime, or switch the bedtime reminder off."
+)
+
+
+def planned(pending: list[dict[str, Any]], tz: tzinfo) -> str:
+    """What is really planned now, in words and local times."""
+    items = sorted(
+        (datetime.fromisoformat(r["due_at"]), PLANNED[r["kind"]])
+        for r in pending
+        if r["kind"] in PLANNED
+    )
+    if not items:
+        return "Nothing is planned right now: reminders are planned after each check-in."
+    return (
+        "Planned now: "
+        + ", ".join(f"{what} {due.astimezone(tz):%a %H:%M}" for due, what in items)
+        + "."
+    )
+
+
+def render(profile: dict[str, Any], now: datetime, default_tz: str) -> str:
+    """The current settings in words, with a warning when they conflict."""
     prefs = Preferences.from_profile(profile)
+    bedtime = athlete_bedtime(profile)
+    tz = athlete_zone(profile, default_tz)
+    blocked = bedtime is not None and wind_down_blocked(prefs, bedtime, tz, now)
     quiet = "–".join(t.strftime("%H:%M") for t in prefs.quiet) if prefs.quiet else "off"
     ready = prefs.readiness_at.strftime("%H:%M") if prefs.readiness_at else "off"
     switched = ", ".join(
@@ -47,7 +84,8 @@ def render(profile: dict[str, Any]) -> str:
         f"Quiet hours: {quiet}\n"
         f"Morning check-in: {ready}\n"
         f"Consent to store answers: {consent}\n\n"
-        "Tap to change; changes apply to reminders already planned, straight away."
+        + (f"{QUIET_COVERS_BEDTIME}\n\n" if blocked else "")
+        + "Tap to change; changes apply to reminders already planned, straight away."
     )
 
 
@@ -70,9 +108,10 @@ def buttons(profile: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-async def show(update: Update, profile: dict[str, Any], note: str = "") -> None:
+async def show(update: Update, svc: Services, profile: dict[str, Any], note: str = "") -> None:
     """Send the settings message with its buttons."""
-    text = f"{note}\n\n{render(profile)}" if note else render(profile)
+    settings = render(profile, svc.clock.now(), svc.settings.default_tz)
+    text = f"{note}\n\n{settings}" if note else settings
     await update.effective_chat.send_message(text, reply_markup=keyboard(buttons(profile)))
 
 
@@ -82,7 +121,7 @@ async def settings_command(update: Update, context: BotContext) -> None:
     if not profile:
         await update.effective_chat.send_message(NO_PROFILE)
         return
-    await show(update, profile)
+    await show(update, context.services, profile)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -137,7 +176,10 @@ async def _toggle(update: Update, svc: Services, profile: dict[str, Any], group:
     state = "off" if group in off else "on"
     await answer_query(query, f"{TOGGLES[group]}: {state}")
     with suppress(BadRequest):
-        await query.edit_message_text(render(profile), reply_markup=keyboard(buttons(profile)))
+        await query.edit_message_text(
+            render(profile, svc.clock.now(), svc.settings.default_tz),
+            reply_markup=keyboard(buttons(profile)),
+        )
 
 
 async def setting_answered(update: Update, context: BotContext, draft: Draft) -> None:
@@ -146,4 +188,5 @@ async def setting_answered(update: Update, context: BotContext, draft: Draft) ->
     uid = update.effective_user.id
     profile = await svc.store.update_profile(uid, draft.answers, clear_state=DRAFT)
     pending = await reschedule(svc, uid)
-    await show(update, profile, note=f"Saved ✅ ({len(pending)} reminders planned)")
+    tz = athlete_zone(profile, svc.settings.default_tz)
+    await show(update, svc, profile, note=f"Saved ✅ {planned(pending, tz)}")

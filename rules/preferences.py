@@ -1,8 +1,9 @@
 """The athlete's reminder preferences as pure data: which reminders, quiet hours, morning check-in.
 
 Quiet hours delay a reminder to the end of the quiet period; one that would then arrive after it
-stopped being useful (its `expires_at`) is skipped. The morning readiness check-in comes at the
-time the athlete picked for it and is not moved by quiet hours.
+stopped being useful (its `expires_at`) is skipped, except the bedtime wind-down: the athlete chose
+that bedtime, so it comes just before the quiet hours begin instead (at most an hour early). The
+morning readiness check-in comes at the time the athlete picked for it and is not moved.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from rules.reminders import NUTRITION_KINDS, ReminderKind, ReminderPlan, first_bedtime_after
+from rules.reminders import (
+    NUTRITION_KINDS,
+    WIND_DOWN_BEFORE,
+    ReminderKind,
+    ReminderPlan,
+    first_bedtime_after,
+)
 
 REMINDER_GROUPS: dict[str, tuple[ReminderKind, ...]] = {
     "nutrition": NUTRITION_KINDS,
@@ -20,6 +27,8 @@ REMINDER_GROUPS: dict[str, tuple[ReminderKind, ...]] = {
     "followup": (ReminderKind.FOLLOWUP,),
 }
 READINESS_VALID_FOR = timedelta(hours=4)
+BEFORE_QUIET = timedelta(minutes=5)  # a wind-down brought forward comes this long before quiet
+MAX_EARLIER = timedelta(hours=1)  # ... and at most this much earlier than planned
 READINESS_TEXT = (
     "Good morning! How are you today? Five one-tap questions: fatigue, sleep, soreness, stress "
     "and mood (about 20 seconds)."
@@ -51,8 +60,10 @@ class Preferences:
         return not any(kind in REMINDER_GROUPS[group] for group in self.off)
 
 
-def quiet_end(moment: datetime, tz: tzinfo, quiet: tuple[time, time]) -> datetime | None:
-    """When the quiet period containing `moment` ends (UTC), or None if `moment` isn't quiet."""
+def quiet_period(
+    moment: datetime, tz: tzinfo, quiet: tuple[time, time]
+) -> tuple[datetime, datetime] | None:
+    """The quiet period containing `moment` as (start, end) in UTC, or None if it isn't quiet."""
     start, end = quiet
     local = moment.astimezone(tz)
     clock = local.time().replace(tzinfo=None)
@@ -60,8 +71,31 @@ def quiet_end(moment: datetime, tz: tzinfo, quiet: tuple[time, time]) -> datetim
     inside = (clock >= start or clock < end) if wraps else start <= clock < end
     if not inside or start == end:
         return None
-    day = local.date() + timedelta(days=1 if wraps and clock >= start else 0)
-    return datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
+    began = local.date() - timedelta(days=1 if wraps and clock < end else 0)
+    ends = began + timedelta(days=1 if wraps else 0)
+    return (
+        datetime.combine(began, start, tzinfo=tz).astimezone(UTC),
+        datetime.combine(ends, end, tzinfo=tz).astimezone(UTC),
+    )
+
+
+def quiet_end(moment: datetime, tz: tzinfo, quiet: tuple[time, time]) -> datetime | None:
+    """When the quiet period containing `moment` ends (UTC), or None if `moment` isn't quiet."""
+    period = quiet_period(moment, tz, quiet)
+    return period[1] if period else None
+
+
+def _out_of_quiet(plan: ReminderPlan, tz: tzinfo, quiet: tuple[time, time]) -> ReminderPlan:
+    """The plan moved out of quiet hours: later, or (a wind-down) just before they begin."""
+    period = quiet_period(plan.due_at, tz, quiet)
+    if period is None:
+        return plan
+    start, end = period
+    due = end
+    if end >= plan.expires_at and plan.kind == ReminderKind.BEDTIME:
+        earlier = start - BEFORE_QUIET
+        due = earlier if plan.due_at - earlier <= MAX_EARLIER else end
+    return ReminderPlan(plan.kind, due, plan.expires_at, plan.text)
 
 
 def apply_preferences(
@@ -72,12 +106,20 @@ def apply_preferences(
     for plan in plans:
         if not prefs.allows(plan.kind):
             continue
-        later = quiet_end(plan.due_at, tz, prefs.quiet) if prefs.quiet else None
-        if later is not None:
-            plan = ReminderPlan(plan.kind, later, plan.expires_at, plan.text)
+        if prefs.quiet:
+            plan = _out_of_quiet(plan, tz, prefs.quiet)
         if plan.due_at < plan.expires_at:
             kept.append(plan)
     return kept
+
+
+def wind_down_blocked(prefs: Preferences, bedtime: time, tz: tzinfo, now: datetime) -> bool:
+    """Whether quiet hours leave no moment for the bedtime wind-down the athlete switched on."""
+    at = first_bedtime_after(now, tz, bedtime)
+    if at is None or not prefs.allows(ReminderKind.BEDTIME):
+        return False
+    plan = ReminderPlan(ReminderKind.BEDTIME, at - WIND_DOWN_BEFORE, at, "")
+    return not apply_preferences([plan], prefs, tz)
 
 
 def plan_readiness(now: datetime, tz: tzinfo, at: time) -> ReminderPlan | None:

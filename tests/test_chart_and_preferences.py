@@ -101,3 +101,18 @@ def test_preferences_from_profile_and_readiness_plan():
     plan = plan_readiness(datetime(2024, 10, 26, 12, tzinfo=UTC), BERLIN, prefs.readiness_at)
     assert plan.due_at == datetime(2024, 10, 27, 6, 15, tzinfo=UTC)  # after the DST change
     assert plan.expires_at - plan.due_at == timedelta(hours=4)
+
+
+def test_quiet_hours_bring_a_bedtime_wind_down_forward_instead_of_dropping_it():
+    """Quiet 22:00–06:00 and bedtime 22:30: the wind-down comes at 21:55, not never."""
+    prefs = Preferences(quiet=(time(22), time(6)))
+    bedtime = datetime(2024, 5, 1, 20, 30, tzinfo=UTC)  # 22:30 Berlin
+    wind_down = ReminderPlan("bedtime", bedtime - timedelta(minutes=30), bedtime, "Bedtime")
+    [moved] = apply_preferences([wind_down], prefs, BERLIN)
+    assert moved.due_at == datetime(2024, 5, 1, 19, 55, tzinfo=UTC)  # 21:55 Berlin
+    late_quiet = Preferences(quiet=(time(20), time(6)))  # would be 2 h early: skipped
+    assert apply_preferences([wind_down], late_quiet, BERLIN) == []
+    after_midnight = datetime(2024, 5, 1, 22, 30, tzinfo=UTC)  # bedtime 00:30 Berlin
+    plan = ReminderPlan("bedtime", after_midnight - timedelta(minutes=30), after_midnight, "Bed")
+    [early] = apply_preferences([plan], Preferences(quiet=(time(23, 30), time(7))), BERLIN)
+    assert early.due_at == datetime(2024, 5, 1, 21, 25, tzinfo=UTC)  # 23:25 Berlin

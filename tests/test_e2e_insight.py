@@ -289,3 +289,23 @@ async def test_morning_checkin_tapped_after_withdrawal_asks_it_after_setup(
     await user.press("22:30")
     await user.expect("All set")
     await user.expect("Fatigue, 1–5?")
+
+
+async def test_quiet_hours_over_bedtime_bring_the_wind_down_forward_and_say_so(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """Quiet 22:00–07:00 with bedtime 22:30: the wind-down comes at 21:55, settings list it in
+    words; quiet hours from 21:00 leave no moment for it, and the settings warn."""
+    user = api.user(712)
+    await checked_in(user)  # bedtime 22:30 Berlin
+    saved = await change_setting(user, "quiet", "Quiet hours", "22:00–07:00")
+    assert "wind-down before bed" in saved.text
+    assert "21:55" in saved.text
+    assert "can't send it" not in saved.text
+    [wind_down] = [r for r in await svc(bot).store.reminders(712) if r["kind"] == "bedtime"]
+    assert datetime.fromisoformat(wind_down["due_at"]).astimezone(BERLIN).strftime("%H:%M") == (
+        "21:55"
+    )
+    saved = await change_setting(user, "quiet", "Quiet hours", "21:00–06:00")
+    assert "can't send it" in saved.text
+    assert "wind-down" not in saved.text.split("\n\n")[0]
