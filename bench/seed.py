@@ -15,7 +15,7 @@ from bot.athletes.reminder_records import record_for
 from bot.storage import Store
 from bot.storage.tiny import CHECKINS, PROFILE, PROFILE_ID, REMINDERS
 from rules.model import CheckIn, SessionType
-from rules.reminders import ReminderPlan
+from rules.reminders import ReminderKind, ReminderPlan
 
 FAR = timedelta(days=30)
 
@@ -55,7 +55,9 @@ def checkin(uid: int, n: int, now: datetime) -> dict[str, Any]:
 
 def reminder(uid: int, n: int, due: datetime) -> dict[str, Any]:
     """A pending reminder record due at `due` (useful for a day after)."""
-    plan = ReminderPlan("bedtime", due, due + timedelta(days=1), "Wind down: bed in 30 minutes.")
+    plan = ReminderPlan(
+        ReminderKind.BEDTIME, due, due + timedelta(days=1), "Wind down: bed in 30 minutes."
+    )
     return record_for(plan, uid, f"c{uid}x0", f"r{uid}x{n}")
 
 

@@ -17,6 +17,7 @@ from bot.storage import Team
 from bot.teams.messages import is_admin, join_markup
 from bot.teams.service import Person, published_summary
 from bot.teams.timetable import USAGE, describe, parse_session
+from rules.reminders import ReminderStatus
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ async def report(update: Update, context: BotContext) -> None:
             "No team summary yet: one is published here 3 h after each session ends. Schedule "
             "sessions with /session."
         )
-    elif item["status"] == "sent" and item.get("text"):
+    elif item["status"] == ReminderStatus.SENT and item.get("text"):
         await update.effective_chat.send_message(item["text"])
     else:
         due = datetime.fromisoformat(item["due_at"]).astimezone(zone(found["tz"]))
