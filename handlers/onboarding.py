@@ -1,4 +1,4 @@
-"""/start: welcome, consent, time zone and bedtime (re-run any time to change them)."""
+"""/start: welcome and set-up (consent, time zone, bedtime); a known athlete gets a short menu."""
 
 from __future__ import annotations
 
@@ -25,13 +25,18 @@ WELCOME = (
     "My tips come from a sports-science article on heavy legs. They are general guidance, "
     "not medical advice."
 )
+WELCOME_BACK = (
+    "Welcome back, {name}! 👋 You're set up (time zone {tz}, bedtime {bedtime}).\n\n"
+    "/checkin right after training\n/history your recent check-ins and trends\n"
+    "/settings time zone, bedtime, reminders, consent\n/help everything else"
+)
 DECLINED = (
     "No problem: I haven't stored anything about you. Without storing answers I can't give "
     "personal advice or reminders. Send /start if you change your mind."
 )
 ALREADY_SET_UP = (
-    "That's an old question: you're set up already. /start changes your answers, /settings "
-    "withdraws consent and /forget erases everything."
+    "That's an old question: you're set up already. /settings changes your time zone, bedtime "
+    "and consent; /forget erases everything."
 )
 STILL_WITHDRAWN = (
     "Understood: consent stays withdrawn, so I store nothing new. What you saved earlier stays "
@@ -40,17 +45,26 @@ STILL_WITHDRAWN = (
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """Welcome the athlete and run the set-up questions."""
+    """Welcome a newcomer and run set-up; a known athlete gets a short menu instead."""
     name = update.effective_user.first_name or "there"
-    await update.effective_chat.send_message(WELCOME.format(name=name))
+    profile = await context.services.store.profile(update.effective_user.id)
+    if consented(profile):
+        await update.effective_chat.send_message(
+            WELCOME_BACK.format(name=name, tz=profile["tz"], bedtime=profile["bedtime"])
+        )
+        return
+    if profile is None:
+        await update.effective_chat.send_message(WELCOME.format(name=name))
     await begin_setup(update, context)
 
 
 async def begin_setup(update: Update, context: BotContext, then: Then | None = None) -> None:
     """Run set-up. Someone never stored is asked for consent first with nothing written: the
     buttons carry what to continue with, so an unanswered or declined question leaves no trace."""
-    if await context.services.store.profile(update.effective_user.id) is not None:
-        await start_flow(update, context, ONBOARDING, then=then)
+    profile = await context.services.store.profile(update.effective_user.id)
+    if profile is not None:  # stored answers are not asked again: only consent is
+        stored = {key: profile[key] for key in ("tz", "bedtime") if profile.get(key)}
+        await start_flow(update, context, ONBOARDING, prefill=stored, then=then)
         return
     agree = callbacks.consent_yes(str(then.next) if then else "")
     if then and then.next is Next.JOIN:

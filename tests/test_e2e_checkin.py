@@ -394,3 +394,28 @@ async def test_back_never_returns_to_prefilled_or_consent_given_before(
     assert (await user.expect("go to bed")).text.startswith("✓ Time zone: Europe/Madrid")
     await user.press("22:30")
     assert "Europe/Madrid" in (await user.expect("All set")).text
+
+
+async def test_a_known_athlete_gets_a_short_menu_and_is_not_asked_again(
+    api: FakeBotAPI, bot
+) -> None:
+    """/start again shows a short menu; re-consenting asks only for consent."""
+    user = api.user(533)
+    await onboard(user)
+    await user.send("/start")
+    menu = await user.expect("Welcome back")
+    assert "Europe/Berlin" in menu.text
+    assert "22:30" in menu.text
+    assert not menu.buttons
+    await user.send("/settings")
+    await user.expect("Your settings")
+    await user.press_data("set|consent")
+    await user.expect("Withdraw consent?")
+    await user.press("Yes, withdraw")
+    await user.expect("Consent withdrawn")
+    await user.send("/start")
+    await user.expect("OK to store")
+    await user.press("I agree")
+    done = await user.expect("All set")
+    assert "Europe/Berlin" in done.text
+    assert not [e for e in user.events[-3:] if "time zone?" in (e.text or "")]
