@@ -102,6 +102,7 @@ def register(app: Application) -> None:
             CommandHandler(list(commands), routing.group_command, filters=~PRIVATE),
             CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),
             CallbackQueryHandler(onboarding.on_consent, pattern=r"^c\|"),
+            CallbackQueryHandler(onboarding.on_general, pattern=callbacks.GENERAL_PATTERN),
             CallbackQueryHandler(checkin.on_why_point, pattern=callbacks.WHY_POINT_PATTERN),
             CallbackQueryHandler(checkin.on_item, pattern=r"^(why|ate|fu)\|"),
             CallbackQueryHandler(basics.forget_confirmed, pattern=r"^forget\|(yes|no)$"),

@@ -16,6 +16,8 @@ from bot.shell import callbacks
 from bot.shell.context import BotContext, Services
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 from handlers.flow import Draft, Next, Then, continue_with, start_flow
+from rules.general import general_tips
+from rules.model import SESSION_LABELS, SessionType
 
 WELCOME = (
     "Hi {name}! 👋 I'm your recovery assistant.\n\n"
@@ -32,7 +34,8 @@ WELCOME_BACK = (
 )
 DECLINED = (
     "No problem: I haven't stored anything about you. Without storing answers I can't give "
-    "personal advice or reminders. Send /start if you change your mind."
+    "personal advice or reminders, but here are general tips. What kind of session was it? "
+    "(Nothing you tap is stored.) Send /start if you change your mind."
 )
 ALREADY_SET_UP = (
     "That's an old question: you're set up already. /settings changes your time zone, bedtime "
@@ -87,7 +90,7 @@ async def on_consent(update: Update, context: BotContext) -> None:
     if parsed is None:
         with suppress(BadRequest):
             await query.edit_message_text(f"{CONSENT.prompt}\n\n✓ No thanks")
-        await update.effective_chat.send_message(DECLINED)
+        await declined(update)
         return
     with suppress(BadRequest):
         await query.edit_message_text("✓ Consent: I agree")
@@ -99,6 +102,24 @@ def _then(step: str, code: str) -> Then | None:
     if code:
         return Then(Next.JOIN, {"code": code})
     return Then(Next(step)) if step in set(Next) else None
+
+
+async def declined(update: Update) -> None:
+    """Say nothing is stored, and offer the general tips for a kind of session."""
+    buttons = [(label, callbacks.general(str(kind))) for kind, label in SESSION_LABELS.items()]
+    await update.effective_chat.send_message(DECLINED, reply_markup=keyboard(buttons))
+
+
+async def on_general(update: Update, _context: BotContext) -> None:
+    """General tips for the tapped kind of session, in place; nothing is read or stored."""
+    query = update.callback_query
+    kind = callbacks.parse_with(callbacks.GENERAL_PATTERN, query.data or "")
+    await answer_query(query)
+    if kind not in set(SessionType):
+        await drop_buttons(query)
+        return
+    with suppress(BadRequest):
+        await query.edit_message_text(general_tips(SessionType(kind)))
 
 
 async def require_profile(update: Update, context: BotContext, then: Then) -> bool:
@@ -143,7 +164,7 @@ async def finish(update: Update, context: BotContext, draft: Draft) -> None:
             )
         elif profile is None:
             await forget(svc.store, uid)  # a half-done set-up leaves nothing behind
-            await chat.send_message(DECLINED)
+            await declined(update)
         else:  # consent was withdrawn before: what was saved stays until /forget
             await svc.store.set_state(uid, DRAFT, None)
             await chat.send_message(STILL_WITHDRAWN)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.fakeapi import BotEvent, FakeBotAPI, FakeUser
+from rules.engine import MAX_REPLY_CHARS
 from tests.conftest import onboard, svc
 
 ANSWERS = ["Just now", "Intervals", "60 min", "8", "8", "2", "Yes", "Neither", "7 h"]
@@ -150,7 +151,15 @@ async def test_declining_consent_stores_nothing(api: FakeBotAPI, bot, data_dir) 
     await user.send("/start")
     await user.expect("OK to store")
     await user.press("No thanks")
-    await user.expect("haven't stored anything")
+    declined = await user.expect("haven't stored anything")
+    assert offers(declined, "Long endurance")
+    await user.press("Long endurance")
+    tips = await user.expect("General tips after long endurance", kind="edit")
+    assert "3:1 carb" in tips.text
+    assert "used much of their fuel" in tips.text
+    assert "beyond 48 hours" in tips.text
+    assert "Nothing was stored" in tips.text
+    assert len(tips.text) <= MAX_REPLY_CHARS
     assert not any(str(504) in p.name for p in data_dir.rglob("*"))
     await user.send("/checkin")
     await user.expect("set-up")

@@ -205,8 +205,11 @@ async def test_nothing_is_stored_before_consent(
     assert await _traces(data_dir, database_url, str(UID)) == []
     await user.press("No thanks")
     await user.expect("haven't stored anything")
+    await user.press("Team sport")  # the general tips read and store nothing
+    await user.expect("General tips", kind="edit")
     assert await _traces(data_dir, database_url, str(UID)) == []
     await user.send("/start")
+    await user.expect("OK to store")
     await user.press("I agree")
     await user.expect("time zone")
     assert await svc(bot).store.state(UID, "draft") is not None

@@ -25,6 +25,7 @@ from rules.facts import (
     linked,
     relevant_history,
 )
+from rules.general import general_tips
 from rules.model import CheckIn, Kind, SessionType
 from rules.reminders import plan_reminders
 from rules.scales import EFFORT, LEG_HEAVINESS, MOTIVATION
@@ -720,3 +721,13 @@ def test_readme_sample_reply_is_what_the_bot_says():
     advice = advise(checkin, [], now, tz=ZoneInfo("Europe/Berlin"), bedtime=time(22, 30))
     assert sample is not None
     assert sample.group(1) == advice.render()
+
+
+@pytest.mark.parametrize("session", list(SessionType))
+def test_general_tips_fit_one_screen_and_promise_no_clock_time(session: SessionType) -> None:
+    """The tips for someone who declined: the article's points, short, no personal times."""
+    text = general_tips(session)
+    assert len(text) <= MAX_REPLY_CHARS
+    assert "3:1 carb" in text
+    assert "beyond 48 hours with joint pain or sharp muscle twitching" in text
+    assert not re.search(r"\d{1,2}:\d{2}", text)

@@ -26,6 +26,8 @@ WHY_POINT_PATTERN = re.compile(r"^why\|([0-9a-f]{1,16})\|(\d)$")
 CONSENT_PATTERN = re.compile(r"^c\|(?:y\|([a-z]{0,16})|j\|([0-9A-Za-z_-]{1,60}))$")
 SNOOZE_PATTERN = re.compile(r"^snz\|([0-9a-f]{1,16})$")
 SETTINGS_PATTERN = re.compile(r"^set\|([a-z:]{1,32})$")
+GENERAL = "gen"
+GENERAL_PATTERN = re.compile(r"^gen\|([a-z]{1,16})$")
 
 
 def answer(draft_id: str, step: int, option: int) -> str:
@@ -90,6 +92,11 @@ def parse_item(data: str) -> tuple[str, str] | None:
 def snooze(reminder_id: str) -> str:
     """The button data for snoozing one sent reminder."""
     return f"{SNOOZE}|{reminder_id}"
+
+
+def general(session_type: str) -> str:
+    """The button data for the general tips after one kind of session."""
+    return f"{GENERAL}|{session_type}"
 
 
 def setting(action: str) -> str:

@@ -1,0 +1,49 @@
+"""General tips for someone who shares nothing: the article's points for one kind of session,
+with no answers, no clock times and nothing stored (docs/guidance.md)."""
+
+from __future__ import annotations
+
+from rules.catalogue import SLEEP_WHY
+from rules.facts import INTENSE_SESSION_TYPES
+from rules.model import SESSION_LABELS, SessionType
+
+WHY = {
+    "intense": "Heavy legs after hard efforts are normal: your nerves hold back to protect your "
+    "muscles.",
+    "sustained": "Heavy legs after a long session are normal: your muscles have used much of "
+    "their fuel.",
+    "easy": "Heavy legs after an easy session aren't a sign of failure: they can be your "
+    "brain's read of overall tiredness.",
+}
+REFUEL = (
+    "Eat a 3:1 carb-to-protein snack within 30–60 minutes of finishing: it refills your legs' "
+    "fuel fastest."
+)
+REFUEL_EASY = (
+    "After a short easy session there's little fuel to refill; after longer or harder ones, "
+    "eat a 3:1 carb-to-protein snack within 30–60 minutes."
+)
+CAUTION = (
+    "If heaviness lasts beyond 48 hours with joint pain or sharp muscle twitching, ease off: "
+    "recovery may be compromised, not just delayed."
+)
+FOOTER = "General guidance from a sports-science article, not a diagnosis. Nothing was stored."
+
+
+def why_heavy(session: SessionType) -> str:
+    """Why legs feel heavy after this kind of session, in the article's terms."""
+    if session in INTENSE_SESSION_TYPES or session is SessionType.TEAM:
+        return WHY["intense"]
+    if session is SessionType.ENDURANCE:
+        return WHY["sustained"]
+    return WHY["easy"]
+
+
+def general_tips(session: SessionType) -> str:
+    """The general reply for one kind of session: refuel, sleep, why, when to be careful."""
+    refuel = REFUEL_EASY if session is SessionType.EASY else REFUEL
+    return (
+        f"General tips after {SESSION_LABELS[session].lower()}:\n• {refuel}\n"
+        f"• Make sleep a priority tonight: {SLEEP_WHY}.\n• {why_heavy(session)}\n"
+        f"• {CAUTION}\n\n{FOOTER}"
+    )
