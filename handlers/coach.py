@@ -86,8 +86,14 @@ async def team(update: Update, context: BotContext) -> None:
         if coach is None
         else "\n\nCoaches: /roster in a private chat with me shows who joined."
     )
+    renewed = (
+        "🔑 New join link: the old one has stopped working. Members who already joined stay in; "
+        "anyone still to join needs this button.\n\n"
+        if new_link
+        else ""
+    )
     await chat.send_message(
-        f"🏃 Team “{saved['title']}” is ready (time zone {saved['tz']}).\n"
+        f"{renewed}🏃 Team “{saved['title']}” is ready (time zone {saved['tz']}).\n"
         "Athletes: tap the button to join in a private chat. Before anything is shared you'll "
         "see exactly what your coach will see. In this group I only ever post team totals."
         f"{note}",

@@ -536,3 +536,24 @@ async def test_a_team_prompt_tapped_after_withdrawal_keeps_its_session_through_s
     assert draft["flow"] == "checkin"
     assert draft["answers"]["duration_min"] == 60
     assert set(draft["prefilled"]) == {"finished_at", "duration_min"}
+
+
+async def test_a_new_join_link_says_the_old_one_stopped_working(api: FakeBotAPI, bot) -> None:
+    """/team newlink: the group is told the old link is dead, and it is; members stay in."""
+    group, coach = api.group(GROUP, "Harriers"), api.user(61, "Kim")
+    old = await set_up_team(api, coach, group)
+    ana = api.user(62, "Ana")
+    await join(ana, old)
+    await group.send(coach, "/team newlink")
+    renewed = await group.expect("New join link")
+    assert "old one has stopped working" in renewed.text
+    [[button]] = renewed.raw["reply_markup"]["inline_keyboard"]
+    new = button["url"].split("start=", 1)[1]
+    assert new != old
+    ben = api.user(63, "Ben")
+    await onboard(ben)
+    await ben.send(f"/start {old}")
+    await ben.expect("isn't valid")
+    await ben.send(f"/start {new}")
+    await ben.expect("your coaches will see")
+    assert "62" in (await svc(bot).store.teams.get(GROUP))["members"]
