@@ -103,6 +103,7 @@ def register(app: Application) -> None:
             CallbackQueryHandler(flow.on_button, pattern=r"^q\|"),
             CallbackQueryHandler(onboarding.on_consent, pattern=r"^c\|"),
             CallbackQueryHandler(onboarding.on_general, pattern=callbacks.GENERAL_PATTERN),
+            CallbackQueryHandler(insight.on_numbers, pattern=callbacks.HISTORY_NUMBERS_PATTERN),
             CallbackQueryHandler(checkin.on_why_point, pattern=callbacks.WHY_POINT_PATTERN),
             CallbackQueryHandler(checkin.on_item, pattern=r"^(why|ate|fu)\|"),
             CallbackQueryHandler(basics.forget_confirmed, pattern=r"^forget\|(yes|no)$"),

@@ -16,7 +16,7 @@ from bot.storage import Team
 from bot.teams.messages import is_admin
 from handlers.common import answer_query, keyboard
 from rules.model import SESSION_LABELS, CheckIn, Kind
-from rules.trends import heaviness_weeks
+from rules.trends import direction, heaviness_weeks
 
 VIEW = "cv"
 LATEST = 5
@@ -124,7 +124,7 @@ def _trend(history: list[CheckIn], now: datetime) -> str:
         return "Trend: no check-ins in the last 7 days."
     if before is None:
         return f"Trend: leg heaviness averages {recent:.1f}/10 over the last 7 days."
-    arrow = "↑" if recent > before + 0.5 else "↓" if recent < before - 0.5 else "→"
+    arrow = {1: "↑", -1: "↓", 0: "→"}[direction(recent, before)]
     return (
         f"Trend: leg heaviness {recent:.1f}/10 over the last 7 days "
         f"{arrow} (the 7 days before: {before:.1f})."

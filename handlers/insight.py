@@ -1,43 +1,71 @@
-"""/history: recent check-ins, trends and a chart of the last six weeks."""
+"""/history: plain sentences and the latest check-ins, a chart fitted to the data, and the
+numbers behind them (training load, baseline z-scores) one tap away."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from telegram import InputFile, Update
 
 from bot.athletes.chart import cached_chart
-from bot.athletes.history import render_history
+from bot.athletes.history import render_history, render_numbers
 from bot.athletes.profiles import athlete_zone
 from bot.athletes.recording import checkin_history
+from bot.shell import callbacks
 from bot.shell.context import BotContext
-from rules.load import sessions
+from handlers.common import answer_query, drop_buttons, keyboard
+from rules.load import local_day, sessions
 from rules.trends import chart_days
 
-CHART_DAYS = 42
-MIN_SESSIONS = 2
-NOT_ENOUGH = (
-    "Not enough data yet: I need at least {n} post-session check-ins for a history and chart "
-    "(you have {have}). After training, send /checkin."
-)
+MIN_CHART_DAYS = 7
+MAX_CHART_DAYS = 42
+NOTHING_YET = "No check-ins yet. After training, send /checkin: your history starts there."
+NUMBERS_LABEL = "📊 The numbers behind this"
 
 
 async def history(update: Update, context: BotContext) -> None:
-    """Send the history text and, with enough data, the chart."""
+    """Send the history text and, once there is a session, the chart."""
     svc = context.services
     uid = update.effective_user.id
-    profile = await svc.store.profile(uid)
     checkins = await checkin_history(svc.store, uid)
-    have = len(sessions(checkins))
-    if have < MIN_SESSIONS:
-        await update.effective_chat.send_message(NOT_ENOUGH.format(n=MIN_SESSIONS, have=have))
+    if not checkins:
+        await update.effective_chat.send_message(NOTHING_YET)
         return
-    tz = athlete_zone(profile, svc.settings.default_tz)
-    today = svc.clock.now().astimezone(tz).date()
-    await update.effective_chat.send_message(render_history(checkins, tz, today))
-    days = tuple(chart_days(checkins, tz, today, CHART_DAYS))
+    tz = athlete_zone(await svc.store.profile(uid), svc.settings.default_tz)
+    now = svc.clock.now()
+    today = now.astimezone(tz).date()
+    await update.effective_chat.send_message(
+        render_history(checkins, tz, today, now),
+        reply_markup=keyboard([(NUMBERS_LABEL, callbacks.HISTORY_NUMBERS)], columns=1),
+    )
+    if not sessions(checkins):
+        return
+    first = min(local_day(c, tz) for c in checkins)
+    days = tuple(chart_days(checkins, tz, today, chart_span(first, today)))
     png = await asyncio.to_thread(cached_chart, days)
     await update.effective_chat.send_photo(
         InputFile(png, filename="history.png"),
-        caption="Leg heaviness (line) and session load (bars), last 6 weeks.",
+        caption=f"Leg heaviness (line) and session load (bars) since {days[0].day:%a %d %b}.",
     )
+
+
+def chart_span(first: date, today: date) -> int:
+    """Days the chart shows: from the first check-in (at least a week, at most six)."""
+    return min(MAX_CHART_DAYS, max(MIN_CHART_DAYS, (today - first).days + 1))
+
+
+async def on_numbers(update: Update, context: BotContext) -> None:
+    """The numbers behind /history, with their definitions and sources."""
+    query = update.callback_query
+    svc = context.services
+    uid = update.effective_user.id
+    await answer_query(query)
+    await drop_buttons(query)
+    checkins = await checkin_history(svc.store, uid)
+    if not checkins:
+        await update.effective_chat.send_message(NOTHING_YET)
+        return
+    tz = athlete_zone(await svc.store.profile(uid), svc.settings.default_tz)
+    today = svc.clock.now().astimezone(tz).date()
+    await update.effective_chat.send_message(render_numbers(checkins, tz, today))

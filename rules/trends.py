@@ -20,6 +20,7 @@ from rules.model import CheckIn
 
 HIT_RATE_SESSIONS = 10
 TREND_WEEK = timedelta(days=7)
+TREND_MARGIN = 0.5
 
 
 def heaviness_weeks(history: Iterable[CheckIn], now: datetime) -> tuple[float | None, float | None]:
@@ -31,6 +32,13 @@ def heaviness_weeks(history: Iterable[CheckIn], now: datetime) -> tuple[float | 
         return mean(values) if values else None
 
     return average(now - TREND_WEEK, now), average(now - 2 * TREND_WEEK, now - TREND_WEEK)
+
+
+def direction(recent: float, before: float) -> int:
+    """+1 heavier, -1 lighter, 0 about the same (within half a point out of 10)."""
+    if abs(recent - before) <= TREND_MARGIN:
+        return 0
+    return 1 if recent > before else -1
 
 
 def refuelled_in_time(checkin: CheckIn) -> bool | None:

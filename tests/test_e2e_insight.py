@@ -41,23 +41,29 @@ def assert_real_png(data: bytes) -> None:
     assert float(np.mean(pixels.min(axis=2) < 0.9)) > 0.02  # well over 2 % of pixels not white
 
 
-async def test_history_needs_two_sessions(api: FakeBotAPI, bot) -> None:
-    """No or one check-in: a clear 'not enough data yet', and no chart."""
+async def test_history_is_useful_from_the_first_checkin(api: FakeBotAPI, bot) -> None:
+    """None yet: where to start. One check-in: plain sentences, the check-in, a week's chart."""
     user = api.user(701)
     await onboard(user)
     await user.send("/history")
-    first = await user.expect("Not enough data yet")
-    assert "you have 0" in first.text
+    await user.expect("No check-ins yet")
     await user.send("/checkin")
     await answer_all(user, LIGHT)
     await user.expect(REPLY)
     await user.send("/history")
-    assert "you have 1" in (await user.expect("Not enough data yet")).text
-    assert not [e for e in user.events if e.kind == "photo"]
+    text = (await user.expect("Your recovery so far")).text
+    assert "1 check-in since" in text
+    assert "haven't felt heavy after any of your 1 session." in text
+    assert "Easy / recovery 30 min · effort 2/10 · legs 2/10 (fresh)" in text
+    assert "AU" not in text
+    assert "z =" not in text
+    photo = await user.expect(kind="photo")
+    assert_real_png(photo.data)
 
 
 async def test_history_lists_checkins_and_sends_a_chart(api: FakeBotAPI, bot, clock: Clock) -> None:
-    """Two sessions a day apart: the list, load, refuel hit rate and a real PNG chart."""
+    """Two sessions a day apart: sentences first, the list in time order, a real PNG chart
+    since the first day, and the numbers with their definitions behind a button."""
     user = api.user(702)
     await checked_in(user)
     await user.press("Already ate")
@@ -67,16 +73,22 @@ async def test_history_lists_checkins_and_sends_a_chart(api: FakeBotAPI, bot, cl
     await answer_all(user, LIGHT)
     await user.expect(REPLY)
     await user.send("/history")
-    text = (await user.expect("Your last check-ins")).text
-    assert "Intervals / sprints 60 min · RPE 8 → load 480 · legs 8/10 · refuelled ✅" in text
-    assert "Easy / recovery 30 min · RPE 2 → load 60 · legs 2/10 · refuel missed" in text
-    assert "last 7 days: 540 AU" in text
-    assert "acute:chronic ratio (7 / 28 days): not enough data yet" in text
+    message = await user.expect("Your recovery so far")
+    text = message.text
+    assert "2 check-ins since" in text
+    assert "Legs felt heavy after 1 of your 2 sessions" in text
     assert "refuelled in time on 1 of your last 2 sessions" in text
-    assert "beyond the article" in text
+    hard = "Intervals / sprints 60 min · effort 8/10 · legs 8/10 (very heavy) · refuelled ✅"
+    easy = "Easy / recovery 30 min · effort 2/10 · legs 2/10 (fresh) · refuel missed"
+    assert text.index(hard) < text.index(easy)
     photo = await user.expect(kind="photo")
-    assert "Leg heaviness" in photo.text
+    assert "since" in photo.text
     assert_real_png(photo.data)
+    await user.press("numbers behind this", message_id=message.message_id)
+    numbers = (await user.expect("Training load")).text
+    assert "last 7 days: 540 AU" in numbers
+    assert "acute:chronic ratio (7 / 28 days): not enough data yet" in numbers
+    assert "beyond the article" in numbers
 
 
 async def test_bedtime_change_moves_the_pending_reminder(

@@ -1,14 +1,23 @@
-"""The /history text: recent check-ins, training load, refuel hit rate, streaks, baseline flags."""
+"""The /history text: plain sentences and recent check-ins first; the numbers (training load,
+baseline z-scores) with their definitions behind a button."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 
 from rules.baseline import BaselineFlag, Level, assess_all, readiness_total
-from rules.load import CHRONIC_DAYS, LoadSummary, session_load, summarize_load
+from rules.load import CHRONIC_DAYS, LoadSummary, sessions, summarize_load
 from rules.model import SESSION_LABELS, CheckIn, Kind
-from rules.trends import hit_rate, refuel_streak, refuelled_in_time, week_streak
+from rules.scales import HEAVY, LEG_HEAVINESS
+from rules.trends import (
+    direction,
+    heaviness_weeks,
+    hit_rate,
+    refuel_streak,
+    refuelled_in_time,
+    week_streak,
+)
 
 LIST_LAST = 8
 LOAD_NOTE = (
@@ -33,11 +42,11 @@ def line(checkin: CheckIn, tz: tzinfo) -> str:
         parts.append("48 h follow-up")
     if checkin.session_type is not None:
         parts.append(f"{SESSION_LABELS[checkin.session_type]} {checkin.duration_min or '?'} min")
-    load = session_load(checkin.rpe, checkin.duration_min)
-    if load is not None:
-        parts.append(f"RPE {checkin.rpe} → load {load:.0f}")
+    if checkin.rpe is not None:
+        parts.append(f"effort {checkin.rpe}/10")
     if checkin.leg_heaviness is not None:
-        parts.append(f"legs {checkin.leg_heaviness}/10")
+        band = LEG_HEAVINESS.band(checkin.leg_heaviness).label
+        parts.append(f"legs {checkin.leg_heaviness}/10 ({band})")
     if checkin.red_signs:
         parts.append(f"⚠️ {checkin.signs}")
     if checkin.kind is Kind.CHECKIN and (mark := REFUEL_MARK[refuelled_in_time(checkin)]):
@@ -82,20 +91,55 @@ def _baseline(flags: Sequence[BaselineFlag]) -> list[str]:
     return lines
 
 
-def render_history(checkins: Sequence[CheckIn], tz: tzinfo, today: date) -> str:
-    """The whole /history message."""
-    recent = [line(c, tz) for c in checkins[-LIST_LAST:]]
+def _count(items: Sequence[object], noun: str) -> str:
+    """'1 session', '3 sessions'."""
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _summary(checkins: Sequence[CheckIn], tz: tzinfo, today: date, now: datetime) -> list[str]:
+    """The plain-language sentences: legs, trend, refuel, streak, and what stands out."""
+    done = sessions(checkins)
+    first = min(c.observed_at for c in checkins).astimezone(tz)
+    heavy = [c for c in done if LEG_HEAVINESS.at_least(c.leg_heaviness, HEAVY)]
+    lines = [f"📖 Your recovery so far: {_count(checkins, 'check-in')} since {first:%a %d %b}."]
+    if done and not heavy:
+        lines.append(f"• Your legs haven't felt heavy after any of your {_count(done, 'session')}.")
+    elif done:
+        lines.append(f"• Legs felt heavy after {len(heavy)} of your {_count(done, 'session')}.")
+    recent, before = heaviness_weeks(checkins, now)
+    if recent is not None and before is not None:
+        way = {1: "heavier than", -1: "lighter than", 0: "about the same as"}
+        lines.append(
+            f"• This week your legs feel {way[direction(recent, before)]} the week before "
+            f"({recent:.1f} vs {before:.1f} out of 10)."
+        )
     rate = hit_rate(checkins)
-    refuel = (
-        f"Refuel: {rate.render()} ({refuel_streak(checkins)} in a row)."
-        if rate.counted
-        else "Refuel: no sessions checked in while the refuel window was still open yet."
-    )
+    if rate.counted:
+        lines.append(f"• Refuel: {rate.render()} ({refuel_streak(checkins)} in a row).")
     weeks = week_streak(checkins, tz, today)
+    if weeks > 1:
+        lines.append(f"• {weeks} weeks in a row with a check-in: keep it up.")
+    for flag in assess_all(checkins, tz, today):
+        if flag.persistent > Level.NORMAL:
+            way = "above" if flag.metric.higher_is_worse else "below"
+            lines.append(
+                f"• Your {flag.metric.label} was {way} your usual on 2 of the last 3 days: "
+                "take it easier."
+            )
+    return lines
+
+
+def render_history(checkins: Sequence[CheckIn], tz: tzinfo, today: date, now: datetime) -> str:
+    """The /history message: plain sentences first, then the latest check-ins in time order."""
+    ordered = sorted(checkins, key=lambda c: c.observed_at)
+    recent = [line(c, tz) for c in ordered[-LIST_LAST:]]
+    return "\n".join(_summary(ordered, tz, today, now)) + "\n\nLatest:\n" + "\n".join(recent)
+
+
+def render_numbers(checkins: Sequence[CheckIn], tz: tzinfo, today: date) -> str:
+    """The numbers behind /history, with their definitions and sources (beyond the article)."""
     blocks = [
-        "Your last check-ins:\n" + "\n".join(recent),
         "\n".join(_load(summarize_load(checkins, tz, today))),
-        f"{refuel}\nStreak: {weeks} week{'s' if weeks != 1 else ''} in a row with a check-in.",
         "\n".join(_baseline(assess_all(checkins, tz, today))),
         LOAD_NOTE,
     ]

@@ -26,6 +26,8 @@ WHY_POINT_PATTERN = re.compile(r"^why\|([0-9a-f]{1,16})\|(\d)$")
 CONSENT_PATTERN = re.compile(r"^c\|(?:y\|([a-z]{0,16})|j\|([0-9A-Za-z_-]{1,60}))$")
 SNOOZE_PATTERN = re.compile(r"^snz\|([0-9a-f]{1,16})$")
 SETTINGS_PATTERN = re.compile(r"^set\|([a-z:]{1,32})$")
+HISTORY_NUMBERS = "hist|num"
+HISTORY_NUMBERS_PATTERN = re.compile(r"^hist\|num$")
 GENERAL = "gen"
 GENERAL_PATTERN = re.compile(r"^gen\|([a-z]{1,16})$")
 
