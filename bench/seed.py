@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.athletes.reminder_records import record_for
 from bot.storage import Store
-from bot.storage.tiny import CHECKINS, PROFILE, PROFILE_ID, REMINDERS
+from bot.storage.athlete_file import CHECKINS, PROFILE, PROFILE_ID, REMINDERS
 from rules.model import CheckIn, SessionType
 from rules.reminders import ReminderKind, ReminderPlan
 

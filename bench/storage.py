@@ -17,7 +17,7 @@ from bench.config import Sizes
 from bench.seed import checkin, seed_athletes
 from bench.table import Row, Target, percentile
 from bot.storage import TinyStore
-from bot.storage.tiny import CHECKINS
+from bot.storage.athlete_file import CHECKINS
 
 FIRST_UID = 20_000_000
 LAG_PROBE_S = 0.005

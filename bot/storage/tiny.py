@@ -14,11 +14,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tinydb import Query, TinyDB
-from tinydb.table import Document, Table
+from tinydb import Query
+from tinydb.table import Document
 
 from bot.storage import dirlock
 from bot.storage.agenda import AT_ONCE, Agenda
+from bot.storage.athlete_file import (
+    CHECKINS,
+    PROFILE,
+    PROFILE_ID,
+    REMINDERS,
+    STATE,
+    AthleteFile,
+    change,
+    get_keyed,
+    plain,
+    put_keyed,
+)
 from bot.storage.atomic import AtomicJSONStorage, backup_path
 from bot.storage.base import Record, ReminderFilter, Store, Where, linked_profile, pending
 from bot.storage.recover import check_shape
@@ -27,8 +39,6 @@ from bot.storage.teams import TinyTeamStore
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-PROFILE, CHECKINS, REMINDERS, STATE = "profile", "checkins", "reminders", "state"
-PROFILE_ID = 1
 _id_field = Query().id
 
 
@@ -38,19 +48,6 @@ class PendingReminder:
 
     user_id: int
     record: Record
-
-
-class AthleteFile:
-    """One athlete's TinyDB (only used while holding the athlete's lock in the Store)."""
-
-    def __init__(self, path: Path) -> None:
-        """Open (lazily) the athlete's file."""
-        self.storage = AtomicJSONStorage(path)
-        self.db = TinyDB(storage=lambda: self.storage)
-
-    def table(self, name: str) -> Table:
-        """A table without a query cache (the storage already keeps the data in memory)."""
-        return self.db.table(name, cache_size=0)
 
 
 class TinyStore(Store):
@@ -187,7 +184,7 @@ class TinyStore(Store):
 
     async def profile(self, uid: int) -> Record | None:
         """The athlete's profile, or None for someone we have never stored."""
-        return await self._read(uid, lambda f: _plain(f.table(PROFILE).get(doc_id=PROFILE_ID)))
+        return await self._read(uid, lambda f: plain(f.table(PROFILE).get(doc_id=PROFILE_ID)))
 
     async def update_profile(
         self, uid: int, changes: Record, *, clear_state: str | None = None, create: bool = True
@@ -200,7 +197,7 @@ class TinyStore(Store):
             merged = {**(table.get(doc_id=PROFILE_ID) or {}), **changes}
             table.upsert(Document(merged, doc_id=PROFILE_ID))
             if clear_state:
-                _put_keyed(f.table(STATE), clear_state, None)
+                put_keyed(f.table(STATE), clear_state, None)
             return copy.deepcopy(merged)
 
         return await self._write(uid, apply, create=create) or {}
@@ -209,18 +206,18 @@ class TinyStore(Store):
 
     async def state(self, uid: int, key: str) -> Record | None:
         """A piece of conversation state (e.g. the check-in being answered)."""
-        return await self._read(uid, lambda f: _get_keyed(f.table(STATE), key))
+        return await self._read(uid, lambda f: get_keyed(f.table(STATE), key))
 
     async def set_state(self, uid: int, key: str, value: Record | None) -> None:
         """Replace (or with None, delete) a piece of conversation state."""
         value = copy.deepcopy(value)
-        await self._write(uid, lambda f: _put_keyed(f.table(STATE), key, value))
+        await self._write(uid, lambda f: put_keyed(f.table(STATE), key, value))
 
     # -- check-ins --------------------------------------------------------------------------
 
     async def checkins(self, uid: int) -> list[Record]:
         """All stored check-ins and follow-ups of the athlete, oldest first."""
-        rows = await self._read(uid, lambda f: [_plain(d) for d in f.table(CHECKINS).all()], [])
+        rows = await self._read(uid, lambda f: [plain(d) for d in f.table(CHECKINS).all()], [])
         return sorted(rows, key=lambda r: r["created_at"])
 
     async def save_checkin(
@@ -246,11 +243,11 @@ class TinyStore(Store):
             ):
                 return False
             table.insert(record)
-            _change(f.table(REMINDERS), (ReminderFilter(ids=frozenset(supersede)),), {}, supersede)
+            change(f.table(REMINDERS), (ReminderFilter(ids=frozenset(supersede)),), {}, supersede)
             for reminder in reminders:
                 f.table(REMINDERS).insert(reminder)
             if clear_state:
-                _put_keyed(f.table(STATE), clear_state, None)
+                put_keyed(f.table(STATE), clear_state, None)
             return True
 
         saved = bool(await self._write(uid, apply, create=create))
@@ -261,7 +258,7 @@ class TinyStore(Store):
     async def checkin(self, uid: int, checkin_id: str) -> Record | None:
         """One check-in by id."""
         return await self._read(
-            uid, lambda f: _plain(f.table(CHECKINS).get(_id_field == checkin_id))
+            uid, lambda f: plain(f.table(CHECKINS).get(_id_field == checkin_id))
         )
 
     async def set_refuelled(
@@ -276,7 +273,7 @@ class TinyStore(Store):
                 {"refuelled_at": at},
                 (q.id == checkin_id) & (q.refuelled_at == None),  # noqa: E711
             )
-            return _change(f.table(REMINDERS), where, changes, {})
+            return change(f.table(REMINDERS), where, changes, {})
 
         return await self._write(uid, apply) or []
 
@@ -285,12 +282,12 @@ class TinyStore(Store):
     async def reminder(self, uid: int, reminder_id: str) -> Record | None:
         """One reminder record by id."""
         return await self._read(
-            uid, lambda f: _plain(f.table(REMINDERS).get(_id_field == reminder_id))
+            uid, lambda f: plain(f.table(REMINDERS).get(_id_field == reminder_id))
         )
 
     async def reminders(self, uid: int) -> list[Record]:
         """All reminder records of the athlete."""
-        return await self._read(uid, lambda f: [_plain(d) for d in f.table(REMINDERS).all()], [])
+        return await self._read(uid, lambda f: [plain(d) for d in f.table(REMINDERS).all()], [])
 
     async def update_reminders(
         self,
@@ -309,7 +306,7 @@ class TinyStore(Store):
 
         def apply(f: AthleteFile) -> list[Record]:
             table = f.table(REMINDERS)
-            touched = _change(table, where, changes, each)
+            touched = change(table, where, changes, each)
             known = {d["id"] for d in table.all()}
             added = [r for r in new if r["id"] not in known] if touched or not if_changed else []
             table.insert_multiple(added)
@@ -337,7 +334,7 @@ class TinyStore(Store):
         """Every non-empty table of the athlete's file as plain lists (for /export)."""
 
         def read(f: AthleteFile) -> dict[str, list[Record]]:
-            tables = {name: [_plain(d) for d in f.table(name).all()] for name in f.db.tables()}
+            tables = {name: [plain(d) for d in f.table(name).all()] for name in f.db.tables()}
             return {name: rows for name, rows in sorted(tables.items()) if rows}
 
         return await self._read(uid, read, {})
@@ -369,36 +366,3 @@ class TinyStore(Store):
                     handle.storage.discard()
 
         await asyncio.to_thread(erase)
-
-
-def _plain(doc: Document | None) -> Record | None:
-    """A detached plain-dict copy of a TinyDB document."""
-    return None if doc is None else copy.deepcopy(dict(doc))
-
-
-def _change(
-    table: Table, where: Where, changes: Mapping[str, Any], each: Mapping[str, Record]
-) -> list[Record]:
-    """Merge `changes` (and `each`'s per-id ones) into the records `where` selects; return
-    them as changed, in the order stored."""
-    touched = []
-    for doc in table.all():
-        if any(f.matches(doc) for f in where):
-            merged = {**changes, **each.get(doc["id"], {})}
-            table.update(merged, doc_ids=[doc.doc_id])
-            touched.append(copy.deepcopy({**doc, **merged}))
-    return touched
-
-
-def _get_keyed(table: Table, key: str) -> Record | None:
-    """The value stored under `key` in a key/value table."""
-    doc = table.get(Query().key == key)
-    return None if doc is None else copy.deepcopy(doc["value"])
-
-
-def _put_keyed(table: Table, key: str, value: Record | None) -> None:
-    """Set (or remove) `key` in a key/value table."""
-    if value is None:
-        table.remove(Query().key == key)
-    else:
-        table.upsert({"key": key, "value": value}, Query().key == key)

@@ -1,0 +1,63 @@
+"""One athlete's TinyDB file as the TinyDB store uses it: its tables, read and changed in place."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tinydb import Query, TinyDB
+from tinydb.table import Document, Table
+
+from bot.storage.atomic import AtomicJSONStorage
+from bot.storage.base import Record, Where
+
+PROFILE, CHECKINS, REMINDERS, STATE = "profile", "checkins", "reminders", "state"
+PROFILE_ID = 1
+
+
+class AthleteFile:
+    """One athlete's TinyDB (only used while holding the athlete's lock in the Store)."""
+
+    def __init__(self, path: Path) -> None:
+        """Open (lazily) the athlete's file."""
+        self.storage = AtomicJSONStorage(path)
+        self.db = TinyDB(storage=lambda: self.storage)
+
+    def table(self, name: str) -> Table:
+        """A table without a query cache (the storage already keeps the data in memory)."""
+        return self.db.table(name, cache_size=0)
+
+
+def plain(doc: Document | None) -> Record | None:
+    """A detached plain-dict copy of a TinyDB document."""
+    return None if doc is None else copy.deepcopy(dict(doc))
+
+
+def change(
+    table: Table, where: Where, changes: Mapping[str, Any], each: Mapping[str, Record]
+) -> list[Record]:
+    """Merge `changes` (and `each`'s per-id ones) into the records `where` selects; return
+    them as changed, in the order stored."""
+    touched = []
+    for doc in table.all():
+        if any(f.matches(doc) for f in where):
+            merged = {**changes, **each.get(doc["id"], {})}
+            table.update(merged, doc_ids=[doc.doc_id])
+            touched.append(copy.deepcopy({**doc, **merged}))
+    return touched
+
+
+def get_keyed(table: Table, key: str) -> Record | None:
+    """The value stored under `key` in a key/value table."""
+    doc = table.get(Query().key == key)
+    return None if doc is None else copy.deepcopy(doc["value"])
+
+
+def put_keyed(table: Table, key: str, value: Record | None) -> None:
+    """Set (or remove) `key` in a key/value table."""
+    if value is None:
+        table.remove(Query().key == key)
+    else:
+        table.upsert({"key": key, "value": value}, Query().key == key)
