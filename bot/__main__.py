@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
@@ -31,11 +32,11 @@ def run_bot(_file: Path | None) -> None:
     asyncio.run(serve(app, settings))
 
 
-def run_sandbox(_file: Path | None) -> None:
-    """Chat with the bot in this terminal through the built-in fake Bot API."""
-    from bot.shell.sandbox import main
+def run_sandbox(_file: Path | None, team: bool = False) -> None:
+    """Chat with the bot in this terminal through the built-in fake Bot API (team: as a coach)."""
+    from bot.sandbox.run import main
 
-    main()
+    main(coach=team)
 
 
 def run_restore(file: Path | None) -> None:
@@ -82,9 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="for restore: the data file; for import-tinydb: the data dir (default BOT_DATA_DIR)",
     )
+    parser.add_argument("--team", action="store_true", help="sandbox: be a coach with a team")
     args = parser.parse_args(argv)
+    if args.team and args.mode != "sandbox":
+        parser.error("--team goes with sandbox")
+    command = partial(run_sandbox, team=True) if args.team else COMMANDS[args.mode]
     try:
-        COMMANDS[args.mode](args.file)
+        command(args.file)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from tests.conftest import REPLY
+from zoneinfo import ZoneInfo
 
 
 class Terminal:
@@ -25,55 +28,161 @@ class Terminal:
 
     async def wait_for(self, text: str, within: float = 10.0) -> str:
         """Read output until a line containing `text` appears."""
-        async with asyncio.timeout(within):
-            while True:
-                raw = await self.proc.stdout.readline()
-                assert raw, f"sandbox ended before {text!r}; output:\n" + "\n".join(self.seen)
-                line = raw.decode()
-                self.seen.append(line.rstrip())
-                if text in line:
-                    return line
+        try:
+            async with asyncio.timeout(within):
+                while raw := await self.proc.stdout.readline():
+                    self.seen.append(raw.decode().rstrip())
+                    if text in self.seen[-1]:
+                        return self.seen[-1]
+        except TimeoutError:
+            pass
+        raise AssertionError(f"no {text!r} in the sandbox's output:\n" + "\n".join(self.seen))
+
+    async def wait_all(self, *texts: str) -> None:
+        """Read output until every text has appeared, in any order."""
+        missing = set(texts)
+        while missing:
+            line = await self.wait_for("")
+            missing = {text for text in missing if text not in line}
+
+    async def choose(self, label: str) -> None:
+        """Tap the button whose label contains `label` on the next buttons line offering it."""
+        pattern = re.compile(rf"\[#(\d+) [^\]]*{re.escape(label)}[^\]]*\]")
+        while not (found := pattern.search(await self.wait_for("[#"))):
+            continue
+        await self.type(f"#{found.group(1)}")
 
 
-async def test_sandbox_onboarding_checkin_and_wait(tmp_path: Path) -> None:
-    """A newcomer completes set-up and a check-in by number taps, then /wait shows a reminder."""
-    env = {**os.environ, "BOT_DATA_DIR": str(tmp_path / "sandbox"), "BOT_LOG_LEVEL": "WARNING"}
+@asynccontextmanager
+async def sandbox(data: Path, *args: str) -> AsyncIterator[Terminal]:
+    """A running sandbox on `data`, its log at INFO; quit and checked at the end."""
+    env = {**os.environ, "BOT_DATA_DIR": str(data), "BOT_LOG_LEVEL": "INFO"}
     env.pop("BOT_TOKEN", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "sandbox",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-    )
+    proc = await start(env, *args)
     term = Terminal(proc)
     try:
         await term.wait_for("/quit leaves")
-        await term.type("/start")
-        await term.wait_for("[1] ✅ I agree")
-        for choice, next_prompt in [
-            ("1", "[2] Berlin / Paris"),
-            ("2", "[3] 22:30"),
-            ("3", "All set"),
-        ]:
-            await term.type(choice)
-            await term.wait_for(next_prompt)
-        await term.type("/checkin")
-        await term.wait_for("[1] Just now")
-        for choice in ["1", "1", "3", "9", "9", "2", "1", "1"]:
-            await term.type(choice)
-            await term.wait_for("[1]")
-        await term.type("7.5")
-        await term.wait_for(REPLY)
-        await term.type("/wait 31m")
-        await term.wait_for("Refuel time")
+        yield term
         await term.type("/quit")
         assert await asyncio.wait_for(proc.wait(), 10) == 0
+        assert await proc.stderr.read() == b""  # the log goes to its file, not the terminal
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    assert (tmp_path / "sandbox" / "athletes").is_dir()
+
+
+async def start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    """Start `python -m bot sandbox` with piped input and output."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+
+
+async def set_up(term: Terminal) -> None:
+    """Onboard by tapping: consent, Berlin time, 22:30 bedtime."""
+    await term.type("/start")
+    for label in ("I agree", "Berlin / Paris", "22:30"):
+        await term.choose(label)
+    await term.wait_for("All set")
+
+
+async def test_typed_numbers_are_values_and_earlier_buttons_stay_reachable(tmp_path: Path) -> None:
+    """Typing 7 answers 7; #n taps the newest buttons, #m.n those of an earlier message."""
+    async with sandbox(tmp_path / "sandbox") as term:
+        await set_up(term)
+        await term.type("/checkin")
+        for label in ("Just now", "Intervals", "60 min"):
+            await term.choose(label)
+        await term.wait_for("[#11 10]")  # the effort scale: 0 is #1
+        await term.type("7")
+        await term.wait_for("✓ Effort (RPE): 7")
+        for label in ("8", "2", "Yes", "Neither", "7 h"):
+            await term.choose(label)
+        guidance = await term.wait_for("Eat a 3:1")
+        number = re.search(r"🤖 \[(\d+)\]", guidance).group(1)
+        await term.choose("Why?")
+        await term.wait_for("[#1 · 1 ·]")  # the explanation's page buttons are the newest now
+        await term.type(f"#{number}.2")  # Already ate, on the guidance
+        await term.wait_for("💬 Logged")
+        await term.type("#99.1")
+        await term.wait_for("there is no message [99]")
+
+
+async def test_files_are_saved_wait_shows_the_time_and_the_log_has_its_file(
+    tmp_path: Path,
+) -> None:
+    """/export's files land in files/, /wait names the new time, log lines go to the log file."""
+    data = tmp_path / "sandbox"
+    async with sandbox(data) as term:
+        await set_up(term)
+        await term.type("/export")
+        line = await term.wait_for("📎 saved")
+        path, size = re.search(r"saved (\S+) \((\d+) bytes\)", line).groups()
+        assert Path(path).parent == data / "files"
+        assert await asyncio.to_thread(os.path.getsize, path) == int(size) > 0
+        await term.type("/wait 2h")
+        line = await term.wait_for("⏩ 2 hours later: ")
+        shown = line.split("later: ")[1]
+        berlin = datetime.now(UTC).astimezone(ZoneInfo("Europe/Berlin")) + timedelta(hours=2)
+        assert shown.endswith("Europe/Berlin")
+        assert shown[:-14] in {f"{berlin - timedelta(minutes=m):%a %d %b %H:%M}" for m in (0, 1)}
+    assert "bot @" in (data / "sandbox.log").read_text()
+    assert not [line for line in term.seen if " INFO " in line]
+
+
+async def test_coach_mode_team_session_prompts_report_and_red_flag(tmp_path: Path) -> None:
+    """A coach sets up a team, schedules a session and sees prompts, the summary and an alert."""
+    async with sandbox(tmp_path / "sandbox", "--team") as term:
+        session = re.search(r"/session (\S+ \S+) 60", "\n".join(term.seen)).group(1)
+        await term.type("/team")
+        await term.wait_for("is ready")
+        await term.wait_all(*(f"· {name} opened the join link" for name in ("Ana", "Ben", "Cy")))
+        await term.type(f"/session {session} 60")
+        await term.wait_for("group │ 🤖 Scheduled")
+        await term.type("/wait 2h")
+        await term.wait_all(
+            "· Ana got the check-in prompt and checked in",
+            "· Ben got the check-in prompt and checked in",
+            "· Cy got the check-in prompt and lets it sit",
+        )
+        await term.type("/wait 4h")
+        await term.wait_for("· Cy got a gentle nudge and lets it sit")
+        await term.wait_for("group │ 🤖 [2] 📊 Harriers: session of")
+        await term.wait_for("group │    Checked in: fewer than 3 of 3")  # too few to tell
+        await term.type("/report")
+        await term.wait_for("group │ 🤖 📊 Harriers: session of")
+        await term.type("/wait 2d")
+        await term.wait_for("· Ana answered the two-day follow-up")
+        alert = await term.wait_for("Red flag for Ana (Harriers)")
+        assert alert.startswith("me    │ 🤖")
+        await term.type("/to me")
+        await term.wait_for("you now type in your private chat")
+        await term.type("/roster")
+        await term.wait_for("me    │    • Ana: joined")
+        await term.choose("📈 Ana")
+        await term.wait_for("Ana: latest check-ins")
+        await term.wait_for("🚩 red flag")
+
+
+async def test_a_second_sandbox_on_the_same_folder_says_what_to_do(tmp_path: Path) -> None:
+    """The second sandbox on a folder names it and the way out, and leaves the first running."""
+    data = tmp_path / "sandbox"
+    async with sandbox(data) as term:
+        second = await start({**os.environ, "BOT_DATA_DIR": str(data)})
+        _, error = await asyncio.wait_for(second.communicate(), 10)
+        assert second.returncode == 2
+        assert error.decode() == (
+            f"error: Another sandbox is already running on {data}; "
+            "close it or set BOT_DATA_DIR to another folder.\n"
+        )
+        await term.type("/help")
+        await term.wait_for("what I can do")
