@@ -145,19 +145,20 @@ async def test_coach_mode_team_session_prompts_report_and_red_flag(tmp_path: Pat
         session = re.search(r"/session (\S+ \S+) 60", "\n".join(term.seen)).group(1)
         await term.type("/team")
         await term.wait_for("is ready")
-        await term.wait_all(*(f"· {name} opened the join link" for name in ("Ana", "Ben", "Cy")))
+        await term.wait_all(*(f"· {name} opened the join link" for name in ("Ana", "Ben", "Dee", "Cy")))
         await term.type(f"/session {session} 60")
         await term.wait_for("group │ 🤖 Scheduled")
         await term.type("/wait 2h")
         await term.wait_all(
             "· Ana got the check-in prompt and checked in",
             "· Ben got the check-in prompt and checked in",
+            "· Dee got the check-in prompt and checked in",
             "· Cy got the check-in prompt and lets it sit",
         )
         await term.type("/wait 4h")
         await term.wait_for("· Cy got a gentle nudge and lets it sit")
         await term.wait_for("group │ 🤖 [2] 📊 Harriers: session of")
-        await term.wait_for("group │    Checked in: fewer than 3 of 3")  # too few to tell
+        await term.wait_for("group │    Checked in: 3 of 4")
         await term.type("/report")
         await term.wait_for("group │ 🤖 📊 Harriers: session of")
         await term.type("/wait 2d")

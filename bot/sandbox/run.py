@@ -15,7 +15,7 @@ from pathlib import Path
 from telegram.ext import Application
 
 from bot.athletes.parsing import parse_minutes
-from bot.athletes.profiles import athlete_zone
+from bot.athletes.profiles import athlete_zone, load_profile
 from bot.fakeapi import BotEvent, FakeBotAPI
 from bot.sandbox import team
 from bot.sandbox.person import Person
@@ -150,7 +150,7 @@ async def fast_forward(app: Application, person: Person, screen: Screen, spec: s
     kept = svc.settings.data_dir / OFFSET_FILE  # the clock stays moved when you come back
     kept.with_suffix(".new").write_text(str(svc.clock.offset.total_seconds()))
     kept.with_suffix(".new").replace(kept)
-    zone = athlete_zone(await svc.store.profile(person.user.id), svc.settings.default_tz)
+    zone = athlete_zone(await load_profile(svc.store, person.user.id), svc.settings.default_tz)
     now = svc.clock.now().astimezone(zone)
     screen.say(f"   ⏩ {span(minutes)} later: {now:%a %d %b %H:%M} {zone}")
     await asyncio.sleep(3 * TICK)  # what falls due prints before the next line is read

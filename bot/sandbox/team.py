@@ -17,7 +17,7 @@ GROUP_ID = -1000777
 TITLE = "Harriers"
 COACH_ID = 2001
 INTRO = """Sandbox, coach mode: you are Kim, admin of the group “{title}” (no Telegram needed).
-Once the team is ready, three simulated members join through its link: {members}.
+Once the team is ready, four simulated members join through its link: {members}.
 Lines show their chat: `group │` the group, `me    │` your private chat with the bot.
 You type in the group; /to me switches to your private chat, /to group back.
 Try: /team, /session {session} 60, /wait 2h (check-in prompts), /wait 4h (a nudge, then the
@@ -45,7 +45,13 @@ MEMBERS = (
         ("8", "Joint pain"),
     ),
     Member(3002, "Ben", "Ben checks in lightly", ("Easy", "3", "2", "4", "No", "Neither", "8 h")),
-    Member(3003, "Cy", "Cy never answers"),
+    Member(
+        3003,
+        "Dee",
+        "Dee checks in moderately",
+        ("Long endurance", "6", "5", "3", "No", "Neither", "7 h"),
+    ),
+    Member(3004, "Cy", "Cy never answers"),
 )
 JOIN = ("I agree", "UTC", "22:30", "Join and share")  # set-up and consent after the join link
 
