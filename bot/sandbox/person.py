@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from bot.fakeapi import FakeGroup, FakeUser
 from bot.fakeapi.users import ChatView
-from bot.sandbox.screen import Shown
+from bot.sandbox.screen import Screen, Shown
 
 
 @dataclass
@@ -40,3 +42,12 @@ class Person:
         if isinstance(view, FakeGroup):
             return f"✍ you now type in the group “{view.info['title']}”"
         return "✍ you now type in your private chat with the bot"
+
+
+class Stage(NamedTuple):
+    """A sandbox mode set up: who types, the screen, what runs alongside, the first lines."""
+
+    person: Person
+    screen: Screen
+    jobs: list[Coroutine[Any, Any, None]]
+    intro: str

@@ -7,7 +7,6 @@ import errno
 import logging
 import os
 import sys
-from collections.abc import Callable
 from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
@@ -16,9 +15,9 @@ from telegram.ext import Application
 
 from bot.athletes.parsing import parse_minutes
 from bot.athletes.profiles import athlete_zone, load_profile
-from bot.fakeapi import BotEvent, FakeBotAPI
+from bot.fakeapi import FakeBotAPI
 from bot.sandbox import team
-from bot.sandbox.person import Person
+from bot.sandbox.person import Person, Stage
 from bot.sandbox.screen import Screen
 from bot.shell.app import build_application, running
 from bot.shell.config import ConfigError, load_settings
@@ -78,22 +77,10 @@ async def session(data_dir: Path, log: Path, coach: bool) -> None:
         app = build_application(settings)
         async with running(app, poll_timeout=1):
             files = data_dir / "files"
-            if coach:
-                person = team.coach(api)
-                screen = Screen(files, person.chats)
-                cast = team.Team(api, services_of(app).store, screen)
-                jobs = [cast.play(member) for member in team.MEMBERS]
-                notice: Callable[[BotEvent], None] = cast.notice
-                role = team.intro(services_of(app).clock.now() + timedelta(hours=1))
-            else:
-                user = api.user(ATHLETE_ID, "Sam")
-                person = Person(user, {"me": user}, "me")
-                screen = Screen(files, person.chats)
-                jobs, notice, role = [], ignore, ATHLETE
-            jobs += [screen.follow(view, notice) for view in person.chats.values()]
-            tasks = [asyncio.create_task(job) for job in jobs]
-            screen.say(f"{role}\n{COMMON.format(data=data_dir, files=files, log=log)}")
-            await converse(app, person, screen)
+            stage = team.stage(app, api, files) if coach else athlete(api, files)
+            tasks = [asyncio.create_task(job) for job in stage.jobs]
+            stage.screen.say(f"{stage.intro}\n{COMMON.format(data=data_dir, files=files, log=log)}")
+            await converse(app, stage.person, stage.screen)
             await asyncio.sleep(3 * TICK)  # the bot's answer to the last line, if any
             for task in tasks:
                 task.cancel()
@@ -101,8 +88,12 @@ async def session(data_dir: Path, log: Path, coach: bool) -> None:
                     await task
 
 
-def ignore(_event: BotEvent) -> None:
-    """Take no notice of a bot event."""
+def athlete(api: FakeBotAPI, files: Path) -> Stage:
+    """You as an athlete in your private chat with the bot."""
+    user = api.user(ATHLETE_ID, "Sam")
+    person = Person(user, {"me": user}, "me")
+    screen = Screen(files, person.chats)
+    return Stage(person, screen, [screen.follow(user)], ATHLETE)
 
 
 async def converse(app: Application, person: Person, screen: Screen) -> None:

@@ -90,12 +90,15 @@ class Screen:
             return f"message [{self.shown.index(shown) + 1}] has {len(buttons)} buttons now"
         return shown, buttons[index - 1][1]
 
-    async def follow(self, view: ChatView, notice: Callable[[BotEvent], None]) -> None:
-        """Print the chat's bot events as they arrive, passing each to `notice` too."""
+    async def follow(
+        self, view: ChatView, notice: Callable[[BotEvent], None] | None = None
+    ) -> None:
+        """Print the chat's bot events as they arrive, passing each to `notice` too if given."""
         while True:
             event = await next_event(view)
             self.show(event)
-            notice(event)
+            if notice:
+                notice(event)
 
     def _number(self, event: BotEvent) -> str:
         """' [n]' for a message with buttons (numbered when first seen with them), else ''."""

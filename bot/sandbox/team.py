@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from telegram.ext import Application
 
 from bot.fakeapi import BotEvent, FakeBotAPI, FakeUser
-from bot.sandbox.person import Person
+from bot.sandbox.person import Person, Stage
 from bot.sandbox.screen import Screen, next_event
+from bot.shell.context import services_of
 from bot.storage import Store
 from rules.catalogue import SLEEP_WHY
+
+log = logging.getLogger(__name__)
 
 GROUP_ID = -1000777
 TITLE = "Harriers"
@@ -66,6 +73,16 @@ def coach(api: FakeBotAPI) -> Person:
     return Person(user, {"group": group, "me": user}, "group")
 
 
+def stage(app: Application, api: FakeBotAPI, files: Path) -> Stage:
+    """You as the coach, the simulated members, and both your chats on screen."""
+    person = coach(api)
+    screen = Screen(files, person.chats)
+    cast = Team(api, services_of(app).store, screen)
+    jobs = [cast.play(member) for member in MEMBERS]
+    jobs += [screen.follow(view, cast.notice) for view in person.chats.values()]
+    return Stage(person, screen, jobs, intro(services_of(app).clock.now() + timedelta(hours=1)))
+
+
 def intro(start: datetime) -> str:
     """The coach mode's first lines, suggesting a session that starts at `start`."""
     members = "; ".join(member.manner for member in MEMBERS)
@@ -102,28 +119,39 @@ class Team:
             self.link.set_result(payload)
 
     async def play(self, member: Member) -> None:
-        """Join (unless already in the team), then answer prompts and follow-ups in their way."""
+        """Join, then react to what the bot sends; stop, saying so, when it asks the unexpected."""
         user = self.api.user(member.uid, member.name)
+        try:
+            await self.join(member, user)
+            while True:
+                await self.react(member, user, (await next_event(user)).text or "")
+        except AssertionError as exc:  # a button they tap is missing, or no answer came
+            log.warning("simulated member %s stopped: %s", member.name, exc)
+            self.narrate(f"{member.name} stopped: the bot asked something unexpected (see the log)")
+
+    async def join(self, member: Member, user: FakeUser) -> None:
+        """Open the team's join link, set up and agree to share, unless already in the team."""
         team = await self.store.teams.get(GROUP_ID) or {"members": {}}
         if str(member.uid) not in team["members"]:
             await user.send(f"/start {await self.link}")
             await answer(user, JOIN)
             await user.expect("You're in", timeout=60)
             self.narrate(f"{member.name} opened the join link and joined the team")
-        while True:
-            text = (await next_event(user)).text or ""
-            if "done training?" in text and member.checkin:
-                await user.press("Check in")
-                await answer(user, member.checkin)
-                await user.expect(SLEEP_WHY, timeout=60)
-                self.narrate(f"{member.name} got the check-in prompt and checked in")
-            elif "done training?" in text or "gentle nudge" in text:
-                what = "a gentle nudge" if "gentle nudge" in text else "the check-in prompt"
-                self.narrate(f"{member.name} got {what} and lets it sit")
-            elif "still heavy" in text and member.followup:
-                await user.press("Answer")
-                await answer(user, member.followup)
-                self.narrate(f"{member.name} answered the two-day follow-up")
+
+    async def react(self, member: Member, user: FakeUser, text: str) -> None:
+        """Answer a session prompt or a follow-up in the member's way, or let it sit."""
+        if "done training?" in text and member.checkin:
+            await user.press("Check in")
+            await answer(user, member.checkin)
+            await user.expect(SLEEP_WHY, timeout=60)
+            self.narrate(f"{member.name} got the check-in prompt and checked in")
+        elif "done training?" in text or "gentle nudge" in text:
+            what = "a gentle nudge" if "gentle nudge" in text else "the check-in prompt"
+            self.narrate(f"{member.name} got {what} and lets it sit")
+        elif "still heavy" in text and member.followup:
+            await user.press("Answer")
+            await answer(user, member.followup)
+            self.narrate(f"{member.name} answered the two-day follow-up")
 
     def narrate(self, text: str) -> None:
         """One line about what a simulated member did."""
