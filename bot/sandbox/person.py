@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -51,3 +51,4 @@ class Stage(NamedTuple):
     screen: Screen
     jobs: list[Coroutine[Any, Any, None]]
     intro: str
+    settle: Callable[[], Awaitable[None]]  # until the simulated people are done: before /wait

@@ -80,7 +80,7 @@ async def session(data_dir: Path, log: Path, coach: bool) -> None:
             stage = team.stage(app, api, files) if coach else athlete(api, files)
             tasks = [asyncio.create_task(job) for job in stage.jobs]
             stage.screen.say(f"{stage.intro}\n{COMMON.format(data=data_dir, files=files, log=log)}")
-            await converse(app, stage.person, stage.screen)
+            await converse(app, stage)
             await asyncio.sleep(3 * TICK)  # the bot's answer to the last line, if any
             for task in tasks:
                 task.cancel()
@@ -93,16 +93,18 @@ def athlete(api: FakeBotAPI, files: Path) -> Stage:
     user = api.user(ATHLETE_ID, "Sam")
     person = Person(user, {"me": user}, "me")
     screen = Screen(files, person.chats)
-    return Stage(person, screen, [screen.follow(user)], ATHLETE)
+    return Stage(person, screen, [screen.follow(user)], ATHLETE, settled)
 
 
-async def converse(app: Application, person: Person, screen: Screen) -> None:
+async def converse(app: Application, stage: Stage) -> None:
     """Act on each typed line until /quit or the end of input."""
+    person, screen = stage.person, stage.screen
     while (line := await read_line()) is not None:
         command, _, rest = line.strip().partition(" ")
         if command in {"/quit", "/exit"}:
             return
         if command == "/wait":
+            await stage.settle()
             await fast_forward(app, person, screen, rest.strip() or "30m")
         elif command == "/to":
             screen.say("   " + person.switch(rest.strip()))
@@ -110,6 +112,10 @@ async def converse(app: Application, person: Person, screen: Screen) -> None:
             await tap(person, screen, command)
         elif command:
             await person.send(line.strip())
+
+
+async def settled() -> None:
+    """Nobody but you acts in the athlete sandbox: nothing to wait for."""
 
 
 async def read_line() -> str | None:

@@ -80,7 +80,8 @@ def stage(app: Application, api: FakeBotAPI, files: Path) -> Stage:
     cast = Team(api, services_of(app).store, screen)
     jobs = [cast.play(member) for member in MEMBERS]
     jobs += [screen.follow(view, cast.notice) for view in person.chats.values()]
-    return Stage(person, screen, jobs, intro(services_of(app).clock.now() + timedelta(hours=1)))
+    start = services_of(app).clock.now() + timedelta(hours=1)
+    return Stage(person, screen, jobs, intro(start), cast.settle)
 
 
 def intro(start: datetime) -> str:
@@ -97,11 +98,12 @@ def join_payload(event: BotEvent) -> str | None:
 
 
 async def answer(user: FakeUser, labels: Iterable[str]) -> None:
-    """Tap each label as soon as the bot shows a question offering it."""
+    """Tap each label on the next question offering it (not on a reminder sent meanwhile)."""
     for label in labels:
-        while not any(label in text for row in (await next_event(user)).buttons for text, _ in row):
-            continue
-        await user.press(label)
+        event = await next_event(user)
+        while not any(label in text for row in event.buttons for text, _ in row):
+            event = await next_event(user)
+        await user.press(label, message_id=event.message_id)
 
 
 class Team:
@@ -111,6 +113,9 @@ class Team:
         """Members of the sandbox's group, narrated on `screen`."""
         self.api, self.store, self.screen = api, store, screen
         self.link: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.busy = 0  # members answering the bot right now
+        self.idle = asyncio.Event()
+        self.idle.set()
 
     def notice(self, event: BotEvent) -> None:
         """Hand the team's join link to the members once the bot posts it."""
@@ -124,10 +129,22 @@ class Team:
         try:
             await self.join(member, user)
             while True:
-                await self.react(member, user, (await next_event(user)).text or "")
+                event = await next_event(user)
+                self.busy += 1
+                self.idle.clear()
+                try:
+                    await self.react(member, user, event)
+                finally:
+                    self.busy -= 1
+                    if not self.busy:
+                        self.idle.set()
         except AssertionError as exc:  # a button they tap is missing, or no answer came
             log.warning("simulated member %s stopped: %s", member.name, exc)
             self.narrate(f"{member.name} stopped: the bot asked something unexpected (see the log)")
+
+    async def settle(self) -> None:
+        """Wait until no member is in the middle of answering (before the clock moves on)."""
+        await self.idle.wait()
 
     async def join(self, member: Member, user: FakeUser) -> None:
         """Open the team's join link, set up and agree to share, unless already in the team."""
@@ -138,10 +155,11 @@ class Team:
             await user.expect("You're in", timeout=60)
             self.narrate(f"{member.name} opened the join link and joined the team")
 
-    async def react(self, member: Member, user: FakeUser, text: str) -> None:
+    async def react(self, member: Member, user: FakeUser, event: BotEvent) -> None:
         """Answer a session prompt or a follow-up in the member's way, or let it sit."""
+        text = event.text or ""
         if "done training?" in text and member.checkin:
-            await user.press("Check in")
+            await user.press("Check in", message_id=event.message_id)
             await answer(user, member.checkin)
             await user.expect(SLEEP_WHY, timeout=60)
             self.narrate(f"{member.name} got the check-in prompt and checked in")
@@ -149,7 +167,7 @@ class Team:
             what = "a gentle nudge" if "gentle nudge" in text else "the check-in prompt"
             self.narrate(f"{member.name} got {what} and lets it sit")
         elif "still heavy" in text and member.followup:
-            await user.press("Answer")
+            await user.press("Answer", message_id=event.message_id)
             await answer(user, member.followup)
             self.narrate(f"{member.name} answered the two-day follow-up")
 
