@@ -139,13 +139,16 @@ async def test_files_are_saved_wait_shows_the_time_and_the_log_has_its_file(
     assert not [line for line in term.seen if " INFO " in line]
 
 
+MEMBERS = ("Ana", "Ben", "Dee", "Cy")
+
+
 async def test_coach_mode_team_session_prompts_report_and_red_flag(tmp_path: Path) -> None:
     """A coach sets up a team, schedules a session and sees prompts, the summary and an alert."""
     async with sandbox(tmp_path / "sandbox", "--team") as term:
         session = re.search(r"/session (\S+ \S+) 60", "\n".join(term.seen)).group(1)
         await term.type("/team")
         await term.wait_for("is ready")
-        await term.wait_all(*(f"· {name} opened the join link" for name in ("Ana", "Ben", "Dee", "Cy")))
+        await term.wait_all(*(f"· {name} opened the join link" for name in MEMBERS))
         await term.type(f"/session {session} 60")
         await term.wait_for("group │ 🤖 Scheduled")
         await term.type("/wait 2h")

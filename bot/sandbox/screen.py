@@ -11,8 +11,13 @@ from bot.fakeapi import BotEvent
 from bot.fakeapi.users import ChatView
 
 TAP = re.compile(r"#(?:(\d+)\.)?(\d+)")
-PREFIXES = {"message": "🤖", "document": "🤖", "photo": "🤖", "edit": "  ✎"}
-PREFIXES["callback_answer"] = "  💬"
+PREFIXES = {  # by event kind; deletions are not printed
+    "message": "🤖",
+    "document": "🤖",
+    "photo": "🤖",
+    "edit": "  ✎",
+    "callback_answer": "  💬",
+}
 
 
 async def next_event(view: ChatView) -> BotEvent:
