@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from typing import Any
 
 from rules.facts import (
     FOLLOWUP_AFTER,
@@ -50,6 +51,52 @@ class ReminderStatus(StrEnum):
 
 NUTRITION_KINDS = (ReminderKind.NUTRITION_OPEN, ReminderKind.NUTRITION_LAST_CALL)
 TEAM_PROMPT_KINDS = (ReminderKind.TEAM_PROMPT, ReminderKind.TEAM_REPROMPT)
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A stored reminder: what to send whom and when, until when it helps, and its status;
+    `extra` keeps what only some kinds carry (a team prompt's session, a daily repeat, ...)."""
+
+    id: str
+    user_id: int
+    kind: ReminderKind
+    due_at: datetime
+    expires_at: datetime
+    text: str
+    checkin_id: str | None = None
+    status: ReminderStatus = ReminderStatus.PENDING
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored form: times as ISO strings, `extra`'s fields alongside the others."""
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "checkin_id": self.checkin_id,
+            "kind": self.kind,
+            "due_at": self.due_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "text": self.text,
+            "status": self.status,
+            **self.extra,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Reminder:
+        """Read a stored reminder (the inverse of `to_doc`)."""
+        core = ("id", "user_id", "checkin_id", "kind", "due_at", "expires_at", "text", "status")
+        return cls(
+            id=doc["id"],
+            user_id=doc["user_id"],
+            kind=ReminderKind(doc["kind"]),
+            due_at=datetime.fromisoformat(doc["due_at"]),
+            expires_at=datetime.fromisoformat(doc["expires_at"]),
+            text=doc["text"],
+            checkin_id=doc.get("checkin_id"),
+            status=ReminderStatus(doc.get("status", ReminderStatus.PENDING)),
+            extra={key: value for key, value in doc.items() if key not in core},
+        )
 
 
 @dataclass(frozen=True)

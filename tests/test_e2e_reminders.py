@@ -162,6 +162,7 @@ async def test_blocked_athlete_is_marked_inactive(api: FakeBotAPI, bot, clock: C
     api.blocked_users.add(608)
     clock.advance(timedelta(minutes=30, seconds=1))
     await eventually(lambda: _inactive(bot, 608))
+    await eventually(lambda: _dropped(bot, 608))  # the profile is written first, then these
     assert set((await statuses(bot, 608)).values()) == {"dropped"}
 
 

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.athletes.reminder_records import snooze_until
 from bot.shell import callbacks
-from rules.reminders import NUTRITION_KINDS, TEAM_PROMPT_KINDS, ReminderKind
+from rules.reminders import NUTRITION_KINDS, TEAM_PROMPT_KINDS, Reminder, ReminderKind
 
 SNOOZE_LABEL = "⏰ In 15 min"
 
@@ -17,16 +17,15 @@ SNOOZE_LABEL = "⏰ In 15 min"
 def markup_for(record: dict[str, Any], now: datetime) -> InlineKeyboardMarkup:
     """The one-tap buttons a message carries: its action, and a 15-minute snooze on reminders
     while a snooze would still bring it back in time."""
-    cid = record.get("checkin_id") or ""
-    if (
-        record["kind"] == ReminderKind.REPLY
-    ):  # the guidance itself: Why?, maybe Already ate, no snooze
+    reminder = Reminder.from_doc(record)
+    cid = reminder.checkin_id or ""
+    if reminder.kind == ReminderKind.REPLY:  # the guidance itself: Why?, maybe Already ate
         buttons = [("Why?", callbacks.item(callbacks.WHY, cid))]
-        if record.get("ate_button"):
+        if reminder.extra.get("ate_button"):
             buttons.append(_ate(cid))
     else:
-        action = _action(record, cid)
-        snooze = [(SNOOZE_LABEL, callbacks.snooze(record["id"]))]
+        action = _action(reminder, cid)
+        snooze = [(SNOOZE_LABEL, callbacks.snooze(reminder.id))]
         buttons = [*([action] if action else []), *(snooze if snooze_until(record, now) else [])]
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in buttons]]
@@ -38,11 +37,11 @@ def _ate(checkin_id: str) -> tuple[str, str]:
     return ("✅ Already ate", callbacks.item(callbacks.ATE, checkin_id))
 
 
-def _action(record: dict[str, Any], checkin_id: str) -> tuple[str, str] | None:
+def _action(reminder: Reminder, checkin_id: str) -> tuple[str, str] | None:
     """The button that acts on a reminder, if its kind has one."""
-    kind = record["kind"]
+    kind = reminder.kind
     if kind in TEAM_PROMPT_KINDS:
-        return ("✅ Check in", callbacks.item(callbacks.TEAM_CHECKIN, record["id"]))
+        return ("✅ Check in", callbacks.item(callbacks.TEAM_CHECKIN, reminder.id))
     if kind in NUTRITION_KINDS:
         return _ate(checkin_id)
     if kind == ReminderKind.FOLLOWUP:

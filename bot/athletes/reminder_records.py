@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.athletes.parsing import zone
 from rules.preferences import plan_readiness
-from rules.reminders import ReminderKind, ReminderPlan, ReminderStatus
+from rules.reminders import Reminder, ReminderKind, ReminderPlan
 
 SNOOZE_FOR = timedelta(minutes=15)
 
@@ -25,16 +25,9 @@ def record_for(
     plan: ReminderPlan, user_id: int, checkin_id: str | None, reminder_id: str
 ) -> dict[str, Any]:
     """The stored form of a planned reminder."""
-    return {
-        "id": reminder_id,
-        "user_id": user_id,
-        "checkin_id": checkin_id,
-        "kind": plan.kind,
-        "due_at": plan.due_at.isoformat(),
-        "expires_at": plan.expires_at.isoformat(),
-        "text": plan.text,
-        "status": ReminderStatus.PENDING,
-    }
+    return Reminder(
+        reminder_id, user_id, plan.kind, plan.due_at, plan.expires_at, plan.text, checkin_id
+    ).to_doc()
 
 
 def reply_record(
@@ -42,17 +35,16 @@ def reply_record(
 ) -> dict[str, Any]:
     """The guidance reply to a check-in as an outbox record, stored with the check-in itself so
     it is sent (and retried) by the dispatcher even if the first attempt or the process fails."""
-    return {
-        "id": reminder_id,
-        "user_id": user_id,
-        "checkin_id": checkin_id,
-        "kind": ReminderKind.REPLY,
-        "due_at": now.isoformat(),
-        "expires_at": (now + REPLY_TTL).isoformat(),
-        "text": text,
-        "status": ReminderStatus.PENDING,
-        "ate_button": ate_button,
-    }
+    return Reminder(
+        reminder_id,
+        user_id,
+        ReminderKind.REPLY,
+        now,
+        now + REPLY_TTL,
+        text,
+        checkin_id,
+        extra={"ate_button": ate_button},
+    ).to_doc()
 
 
 def next_daily(record: dict[str, Any], now: datetime, new_id: str) -> dict[str, Any] | None:

@@ -30,7 +30,7 @@ from bot.teams.messages import (
 from bot.teams.service import SUMMARY_AFTER, TeamService, members, session_summary
 from bot.teams.timetable import Occurrence, next_end, occurrences
 from rules.model import CheckIn
-from rules.reminders import ReminderKind, ReminderStatus
+from rules.reminders import Reminder, ReminderKind, ReminderStatus
 
 log = logging.getLogger(__name__)
 
@@ -53,24 +53,23 @@ def _reminder_id(team_id: int, occurrence: Occurrence, uid: int, kind: str) -> s
 
 def prompt_records(team: Team, occurrence: Occurrence, uid: int) -> list[dict[str, Any]]:
     """The check-in prompt at the session end and the one gentle re-prompt after it."""
-    base = {
-        "user_id": uid,
-        "checkin_id": "",
-        "status": ReminderStatus.PENDING,
+    session = {
         "team_id": team["id"],
         "session_end": occurrence.end.isoformat(),
         "duration": occurrence.minutes,
         "unless_checkin_since": occurrence.start.isoformat(),
-        "expires_at": (occurrence.end + PROMPT_USEFUL).isoformat(),
     }
     return [
-        base
-        | {
-            "id": _reminder_id(team["id"], occurrence, uid, kind),
-            "kind": kind,
-            "due_at": (occurrence.end + delay).isoformat(),
-            "text": text.format(title=team["title"]),
-        }
+        Reminder(
+            _reminder_id(team["id"], occurrence, uid, kind),
+            uid,
+            kind,
+            occurrence.end + delay,
+            occurrence.end + PROMPT_USEFUL,
+            text.format(title=team["title"]),
+            checkin_id="",
+            extra=session,
+        ).to_doc()
         for kind, delay, text in (
             (ReminderKind.TEAM_PROMPT, timedelta(0), PROMPT),
             (ReminderKind.TEAM_REPROMPT, REPROMPT_AFTER, REPROMPT),
