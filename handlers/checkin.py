@@ -11,7 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.error import BadRequest
 
-from bot.athletes.profiles import WITHDRAWN, consented
+from bot.athletes.profiles import WITHDRAWN, consented, load_profile
 from bot.athletes.questions import CHECKIN, FOLLOWUP
 from bot.athletes.recording import advised_points, record_checkin
 from bot.athletes.service import mark_refuelled
@@ -103,7 +103,7 @@ async def on_item(update: Update, context: BotContext) -> None:
     if action == callbacks.WHY:
         await answer_query(query)
         await _show_why(update, context, cid, 0)
-    elif not consented(await svc.store.profile(uid)):  # Already ate / Answer store new data
+    elif not consented(await load_profile(svc.store, uid)):  # Already ate / Answer store new data
         await answer_query(query, WITHDRAWN, alert=True)
         await drop_buttons(query, prefix=action)
     elif action == callbacks.ATE:

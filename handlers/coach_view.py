@@ -8,7 +8,7 @@ from datetime import datetime
 from telegram import Bot, Update
 
 from bot.athletes.parsing import zone
-from bot.athletes.profiles import consented
+from bot.athletes.profiles import consented, load_profile
 from bot.athletes.recording import checkin_history
 from bot.shell import callbacks
 from bot.shell.context import BotContext, Services
@@ -56,8 +56,8 @@ async def _roster_text(svc: Services, team: Team) -> tuple[str, list[tuple[str, 
     lines = [f"👥 {team['title']}" + ("" if team.get("active") else " (paused: I was removed)")]
     buttons: list[tuple[str, str]] = []
     for key, member in sorted(team["members"].items(), key=lambda kv: kv[1]["name"] or ""):
-        profile = await svc.store.profile(int(key)) or {}
-        state = "active" if profile.get("active", True) else "inactive (blocked me)"
+        profile = await load_profile(svc.store, int(key))
+        state = "active" if profile is None or profile.active else "inactive (blocked me)"
         lines.append(f"• {member['name']}: joined {member['joined_at'][:10]}, {state}")
         buttons.append((f"📈 {member['name']}", f"{VIEW}|{team['id']}|{key}"))
     if not team["members"]:
@@ -78,7 +78,7 @@ async def on_view(update: Update, context: BotContext) -> None:
     parsed = callbacks.parse_coach_view(query.data or "")
     team_id, athlete = parsed or (0, 0)
     teams = await _coached_teams(context.bot, svc, uid, [team_id]) if parsed else []
-    profile = await svc.store.profile(athlete) if teams else None
+    profile = await load_profile(svc.store, athlete) if teams else None
     if not teams or str(athlete) not in teams[0]["members"] or not consented(profile):
         await answer_query(query, "Not available: that athlete doesn't share with you.", alert=True)
         return

@@ -13,7 +13,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application
 
 from bot.athletes.parsing import zone
-from bot.athletes.profiles import new_id
+from bot.athletes.profiles import athlete_zone_name, load_profile, new_id
 from bot.athletes.questions import FLOWS, AnswerContext, Flow, Question
 from bot.shell import callbacks
 from bot.shell.context import BotContext
@@ -125,7 +125,7 @@ async def start_flow(
 ) -> None:
     """Begin `flow` for the user (replacing any unfinished one) and ask its first question."""
     svc = context.services
-    profile = await svc.store.profile(update.effective_user.id)
+    profile = await load_profile(svc.store, update.effective_user.id)
     answers = dict(prefill or {})
     draft = Draft(
         flow=flow.name,
@@ -135,7 +135,7 @@ async def start_flow(
         step=0,
         last_update_id=update.update_id,
         started_at=svc.clock.now().isoformat(),
-        tz=(profile or {}).get("tz") or svc.settings.default_tz,
+        tz=athlete_zone_name(profile, svc.settings.default_tz),
         then=then,
     )
     await _advance(update, context, draft, flow.next_step(draft.answers))

@@ -10,7 +10,7 @@ from telegram import InputFile, Update
 
 from bot.athletes.chart import cached_chart
 from bot.athletes.history import render_history, render_numbers
-from bot.athletes.profiles import athlete_zone
+from bot.athletes.profiles import athlete_zone, load_profile
 from bot.athletes.recording import checkin_history
 from bot.shell import callbacks
 from bot.shell.context import BotContext
@@ -32,7 +32,7 @@ async def history(update: Update, context: BotContext) -> None:
     if not checkins:
         await update.effective_chat.send_message(NOTHING_YET)
         return
-    tz = athlete_zone(await svc.store.profile(uid), svc.settings.default_tz)
+    tz = athlete_zone(await load_profile(svc.store, uid), svc.settings.default_tz)
     now = svc.clock.now()
     today = now.astimezone(tz).date()
     await update.effective_chat.send_message(
@@ -66,6 +66,6 @@ async def on_numbers(update: Update, context: BotContext) -> None:
     if not checkins:
         await update.effective_chat.send_message(NOTHING_YET)
         return
-    tz = athlete_zone(await svc.store.profile(uid), svc.settings.default_tz)
+    tz = athlete_zone(await load_profile(svc.store, uid), svc.settings.default_tz)
     today = svc.clock.now().astimezone(tz).date()
     await update.effective_chat.send_message(render_numbers(checkins, tz, today))

@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 
 from bot.athletes.parsing import MAX_FINISH_AGE
-from bot.athletes.profiles import consented
+from bot.athletes.profiles import consented, load_profile
 from bot.athletes.questions import CHECKIN
 from bot.athletes.service import join_team, leave_team
 from bot.shell import callbacks
@@ -68,7 +68,7 @@ async def start_with_payload(update: Update, context: BotContext) -> None:
     if team is None:
         await update.effective_chat.send_message(f"{BAD_LINK}\n/help shows what I can do.")
         return
-    profile = await context.services.store.profile(update.effective_user.id)
+    profile = await load_profile(context.services.store, update.effective_user.id)
     if not consented(profile):
         await update.effective_chat.send_message(
             f"Hi! 👋 Your coach invited you to “{team['title']}”. First a 20-second set-up "
@@ -116,7 +116,7 @@ async def on_join_button(update: Update, context: BotContext) -> None:
         return
     svc, user = context.services, update.effective_user
     team = await _team_for(svc, payload)
-    profile = await svc.store.profile(user.id)
+    profile = await load_profile(svc.store, user.id)
     if team is None or not consented(profile):
         await chat.send_message(BAD_LINK if team is None else "Please finish /start first.")
         return
@@ -133,7 +133,8 @@ async def on_join_button(update: Update, context: BotContext) -> None:
 async def leave(update: Update, context: BotContext) -> None:
     """Stop sharing: at once with one team, or pick when in several."""
     svc, uid = context.services, update.effective_user.id
-    teams = list((await svc.store.profile(uid) or {}).get("teams", {}))
+    profile = await load_profile(svc.store, uid)
+    teams = list(profile.teams) if profile else []
     if not teams:
         await update.effective_chat.send_message("You're not in any team, so nothing is shared.")
         return
@@ -154,7 +155,8 @@ async def on_leave_button(update: Update, context: BotContext) -> None:
     await answer_query(query)
     await drop_buttons(query)
     svc, uid = context.services, update.effective_user.id
-    mine = [int(t) for t in (await svc.store.profile(uid) or {}).get("teams", {})]
+    profile = await load_profile(svc.store, uid)
+    mine = profile.team_ids if profile else []
     choice = (query.data or "").partition("|")[2]
     chosen = mine if choice == "all" else [t for t in mine if str(t) == choice]
     await _leave(update, svc, chosen)

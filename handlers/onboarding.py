@@ -8,7 +8,8 @@ from typing import Any
 from telegram import Update
 from telegram.error import BadRequest
 
-from bot.athletes.profiles import athlete_zone, consented
+from bot.athletes.parsing import zone
+from bot.athletes.profiles import consented, load_profile
 from bot.athletes.questions import CONSENT, ONBOARDING
 from bot.athletes.replanning import reschedule
 from bot.athletes.service import forget
@@ -50,10 +51,10 @@ STILL_WITHDRAWN = (
 async def start(update: Update, context: BotContext) -> None:
     """Welcome a newcomer and run set-up; a known athlete gets a short menu instead."""
     name = update.effective_user.first_name or "there"
-    profile = await context.services.store.profile(update.effective_user.id)
+    profile = await load_profile(context.services.store, update.effective_user.id)
     if consented(profile):
         await update.effective_chat.send_message(
-            WELCOME_BACK.format(name=name, tz=profile["tz"], bedtime=profile["bedtime"])
+            WELCOME_BACK.format(name=name, tz=profile.tz, bedtime=profile.bedtime)
         )
         return
     if profile is None:
@@ -64,9 +65,10 @@ async def start(update: Update, context: BotContext) -> None:
 async def begin_setup(update: Update, context: BotContext, then: Then | None = None) -> None:
     """Run set-up. Someone never stored is asked for consent first with nothing written: the
     buttons carry what to continue with, so an unanswered or declined question leaves no trace."""
-    profile = await context.services.store.profile(update.effective_user.id)
+    profile = await load_profile(context.services.store, update.effective_user.id)
     if profile is not None:  # stored answers are not asked again: only consent is
-        stored = {key: profile[key] for key in ("tz", "bedtime") if profile.get(key)}
+        known = {"tz": profile.tz, "bedtime": profile.bedtime}
+        stored = {key: value for key, value in known.items() if value}
         await start_flow(update, context, ONBOARDING, prefill=stored, then=then)
         return
     agree = callbacks.consent_yes(str(then.next) if then else "")
@@ -83,7 +85,7 @@ async def on_consent(update: Update, context: BotContext) -> None:
     query = update.callback_query
     parsed = callbacks.parse_consent(query.data or "")
     await answer_query(query)
-    if await context.services.store.profile(update.effective_user.id) is not None:
+    if await load_profile(context.services.store, update.effective_user.id) is not None:
         await drop_buttons(query)  # an old question: /start and /settings change consent
         await update.effective_chat.send_message(ALREADY_SET_UP)
         return
@@ -124,7 +126,7 @@ async def on_general(update: Update, _context: BotContext) -> None:
 
 async def require_profile(update: Update, context: BotContext, then: Then) -> bool:
     """True when the athlete has consented; otherwise start set-up (then continue with `then`)."""
-    profile = await context.services.store.profile(update.effective_user.id)
+    profile = await load_profile(context.services.store, update.effective_user.id)
     if consented(profile):
         return True
     await update.effective_chat.send_message(
@@ -138,7 +140,7 @@ async def consented_profile(update: Update, context: BotContext) -> dict[str, An
     """The profile if the athlete consents to storing answers; else drop the draft and say so."""
     svc = context.services
     uid = update.effective_user.id
-    profile = await svc.store.profile(uid)
+    profile = await load_profile(svc.store, uid)
     if consented(profile):
         return profile
     await svc.store.set_state(uid, DRAFT, None)
@@ -153,7 +155,7 @@ async def finish(update: Update, context: BotContext, draft: Draft) -> None:
     svc = context.services
     uid = update.effective_user.id
     answers = draft.answers
-    profile = await svc.store.profile(uid)
+    profile = await load_profile(svc.store, uid)
     chat = update.effective_chat
     if not answers.get("consent"):
         if consented(profile):
@@ -181,7 +183,7 @@ async def finish(update: Update, context: BotContext, draft: Draft) -> None:
         changes["created_at"] = now.isoformat()
     await svc.store.update_profile(uid, changes, clear_state=DRAFT)
     await reschedule(svc, uid)
-    local = now.astimezone(athlete_zone(changes, svc.settings.default_tz)).strftime("%H:%M")
+    local = now.astimezone(zone(answers["tz"])).strftime("%H:%M")
     await chat.send_message(
         f"All set ✅\nTime zone: {answers['tz']} (it's {local} there)\n"
         f"Bedtime: {answers['bedtime']}\n\n"

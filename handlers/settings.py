@@ -9,7 +9,7 @@ from typing import Any
 from telegram import Update
 from telegram.error import BadRequest
 
-from bot.athletes.profiles import athlete_bedtime, athlete_zone
+from bot.athletes.profiles import Profile, athlete_bedtime, athlete_zone, load_profile
 from bot.athletes.questions import SETTING_FLOWS
 from bot.athletes.replanning import reschedule
 from bot.shell import callbacks
@@ -17,7 +17,7 @@ from bot.shell.context import BotContext, Services
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 from handlers.flow import Draft, start_flow
 from handlers.onboarding import withdraw_consent
-from rules.preferences import Preferences, wind_down_blocked
+from rules.preferences import wind_down_blocked
 from rules.reminders import ReminderKind
 
 TOGGLES = {
@@ -63,9 +63,9 @@ def planned(pending: list[dict[str, Any]], tz: tzinfo) -> str:
     )
 
 
-def render(profile: dict[str, Any], now: datetime, default_tz: str) -> str:
+def render(profile: Profile, now: datetime, default_tz: str) -> str:
     """The current settings in words, with a warning when they conflict."""
-    prefs = Preferences.from_profile(profile)
+    prefs = profile.preferences
     bedtime = athlete_bedtime(profile)
     tz = athlete_zone(profile, default_tz)
     blocked = bedtime is not None and wind_down_blocked(prefs, bedtime, tz, now)
@@ -75,11 +75,11 @@ def render(profile: dict[str, Any], now: datetime, default_tz: str) -> str:
         f"{label.lower()} {'off' if group in prefs.off else 'on'}"
         for group, label in TOGGLES.items()
     )
-    consent = "given" if profile.get("consent") else "withdrawn (no new answers are stored)"
+    consent = "given" if profile.consent else "withdrawn (no new answers are stored)"
     return (
         "⚙️ Your settings\n"
-        f"Time zone: {profile.get('tz') or 'not set'}\n"
-        f"Bedtime: {profile.get('bedtime') or 'not set'}\n"
+        f"Time zone: {profile.tz or 'not set'}\n"
+        f"Bedtime: {profile.bedtime or 'not set'}\n"
         f"Reminders: {switched}\n"
         f"Quiet hours: {quiet}\n"
         f"Morning check-in: {ready}\n"
@@ -89,9 +89,9 @@ def render(profile: dict[str, Any], now: datetime, default_tz: str) -> str:
     )
 
 
-def buttons(profile: dict[str, Any]) -> list[tuple[str, str]]:
+def buttons(profile: Profile) -> list[tuple[str, str]]:
     """The settings keyboard for this profile."""
-    off = Preferences.from_profile(profile).off
+    off = profile.preferences.off
     toggles = [
         (f"{'❌' if group in off else '✅'} {label}", callbacks.setting(f"toggle:{group}"))
         for group, label in TOGGLES.items()
@@ -103,12 +103,12 @@ def buttons(profile: dict[str, Any]) -> list[tuple[str, str]]:
         ("🌙 Quiet hours", callbacks.setting("quiet")),
         ("☀️ Morning check-in", callbacks.setting("ready")),
     ]
-    if profile.get("consent"):
+    if profile.consent:
         rows.append(("🚫 Withdraw consent", callbacks.setting("consent")))
     return rows
 
 
-async def show(update: Update, svc: Services, profile: dict[str, Any], note: str = "") -> None:
+async def show(update: Update, svc: Services, profile: Profile, note: str = "") -> None:
     """Send the settings message with its buttons."""
     settings = render(profile, svc.clock.now(), svc.settings.default_tz)
     text = f"{note}\n\n{settings}" if note else settings
@@ -117,7 +117,7 @@ async def show(update: Update, svc: Services, profile: dict[str, Any], note: str
 
 async def settings_command(update: Update, context: BotContext) -> None:
     """Show the settings."""
-    profile = await context.services.store.profile(update.effective_user.id)
+    profile = await load_profile(context.services.store, update.effective_user.id)
     if not profile:
         await update.effective_chat.send_message(NO_PROFILE)
         return
@@ -130,7 +130,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     action = callbacks.parse_with(callbacks.SETTINGS_PATTERN, query.data or "") or ""
     svc = context.services
     uid = update.effective_user.id
-    profile = await svc.store.profile(uid)
+    profile = await load_profile(svc.store, uid)
     if not profile:
         await answer_query(query, NO_PROFILE, alert=True)
         await drop_buttons(query)
@@ -165,13 +165,13 @@ async def on_button(update: Update, context: BotContext) -> None:
         await drop_buttons(query)
 
 
-async def _toggle(update: Update, svc: Services, profile: dict[str, Any], group: str) -> None:
+async def _toggle(update: Update, svc: Services, profile: Profile, group: str) -> None:
     """Switch one reminder group on or off and refresh the settings message in place."""
     query = update.callback_query
-    off = set(profile.get("reminders_off") or ())
+    off = set(profile.reminders_off)
     off ^= {group}
     uid = update.effective_user.id
-    profile = await svc.store.update_profile(uid, {"reminders_off": sorted(off)})
+    profile = Profile.from_doc(await svc.store.update_profile(uid, {"reminders_off": sorted(off)}))
     await reschedule(svc, uid)
     state = "off" if group in off else "on"
     await answer_query(query, f"{TOGGLES[group]}: {state}")
@@ -186,7 +186,9 @@ async def setting_answered(update: Update, context: BotContext, draft: Draft) ->
     """Save the new value, move already planned reminders, show the settings again."""
     svc = context.services
     uid = update.effective_user.id
-    profile = await svc.store.update_profile(uid, draft.answers, clear_state=DRAFT)
+    profile = Profile.from_doc(
+        await svc.store.update_profile(uid, draft.answers, clear_state=DRAFT)
+    )
     pending = await reschedule(svc, uid)
     tz = athlete_zone(profile, svc.settings.default_tz)
     await show(update, svc, profile, note=f"Saved ✅ {planned(pending, tz)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.athletes.profiles import WITHDRAWN, athlete_zone, consented
+from bot.athletes.profiles import WITHDRAWN, athlete_zone, consented, load_profile
 from bot.athletes.replanning import snooze
 from bot.shell import callbacks
 from bot.shell.context import BotContext
@@ -18,7 +18,7 @@ async def on_snooze(update: Update, context: BotContext) -> None:
     reminder_id = callbacks.parse_with(callbacks.SNOOZE_PATTERN, query.data or "") or ""
     svc = context.services
     uid = update.effective_user.id
-    profile = await svc.store.profile(uid)
+    profile = await load_profile(svc.store, uid)
     due = await snooze(svc, uid, reminder_id) if consented(profile) else None
     if not consented(profile):
         await answer_query(query, WITHDRAWN, alert=True)

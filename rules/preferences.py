@@ -8,10 +8,9 @@ morning readiness check-in comes at the time the athlete picked for it and is no
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import Any
 
 from rules.reminders import (
     NUTRITION_KINDS,
@@ -44,15 +43,14 @@ class Preferences:
     readiness_at: time | None = None
 
     @classmethod
-    def from_profile(cls, profile: dict[str, Any] | None) -> Preferences:
-        """Read the preferences stored in a profile (defaults: everything on, no quiet hours)."""
-        profile = profile or {}
-        quiet = profile.get("quiet_hours")
-        ready = profile.get("readiness_at")
+    def from_values(
+        cls, off: Iterable[str], quiet: Sequence[str] | None, readiness_at: str | None
+    ) -> Preferences:
+        """Read stored values ("HH:MM" times; defaults: everything on, no quiet hours)."""
         return cls(
-            off=frozenset(profile.get("reminders_off") or ()),
+            off=frozenset(off),
             quiet=(time.fromisoformat(quiet[0]), time.fromisoformat(quiet[1])) if quiet else None,
-            readiness_at=time.fromisoformat(ready) if ready else None,
+            readiness_at=time.fromisoformat(readiness_at) if readiness_at else None,
         )
 
     def allows(self, kind: str) -> bool:

@@ -140,3 +140,13 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
     while not await check():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+async def withdraw(user: FakeUser) -> None:
+    """Withdraw consent through /settings."""
+    await user.send("/settings")
+    await user.expect("Your settings")
+    await user.press_data("set|consent")
+    await user.expect("Withdraw consent?")
+    await user.press("Yes, withdraw")
+    await user.expect("Consent withdrawn")

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.image import imread
 
 from bot.athletes.chart import render_chart
+from bot.athletes.profiles import Profile
 from rules.preferences import Preferences, apply_preferences, plan_readiness, quiet_end
 from rules.reminders import ReminderPlan
 from rules.trends import Day
@@ -91,13 +92,13 @@ def test_quiet_hours_delay_or_skip_reminders():
 
 
 def test_preferences_from_profile_and_readiness_plan():
-    prefs = Preferences.from_profile(
+    prefs = Profile.from_doc(
         {"reminders_off": ["bedtime"], "quiet_hours": ["23:00", "06:30"], "readiness_at": "07:15"}
-    )
+    ).preferences
     assert not prefs.allows("bedtime")
     assert prefs.allows("nutrition_open")
     assert prefs.quiet == (time(23), time(6, 30))
-    assert Preferences.from_profile(None) == Preferences()
+    assert Profile.from_doc({}).preferences == Preferences()
     plan = plan_readiness(datetime(2024, 10, 26, 12, tzinfo=UTC), BERLIN, prefs.readiness_at)
     assert plan.due_at == datetime(2024, 10, 27, 6, 15, tzinfo=UTC)  # after the DST change
     assert plan.expires_at - plan.due_at == timedelta(hours=4)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.athletes import service
+from bot.athletes.profiles import Profile
 from bot.athletes.recording import advised_points, record_checkin
 from bot.storage import Store
 from bot.storage.base import PENDING
@@ -48,7 +49,9 @@ def checkin(cid: str, at: datetime, heaviness: int, **kw) -> CheckIn:
 
 async def record(store: Store, model: CheckIn, profile: dict = PROFILE) -> str:
     """Record a check-in and return its reply text."""
-    recorded = await record_checkin(store, UID, profile, model, "UTC", clear_state="draft")
+    recorded = await record_checkin(
+        store, UID, Profile.from_doc(profile), model, "UTC", clear_state="draft"
+    )
     assert recorded is not None
     return recorded.reply["text"]
 
@@ -129,7 +132,12 @@ async def test_no_checkin_is_stored_for_someone_not_stored(store: Store) -> None
     await service.forget(store, UID)
     assert (
         await record_checkin(
-            store, UID, PROFILE, checkin("c1", MORNING, 7), "UTC", clear_state="draft"
+            store,
+            UID,
+            Profile.from_doc(PROFILE),
+            checkin("c1", MORNING, 7),
+            "UTC",
+            clear_state="draft",
         )
         is None
     )

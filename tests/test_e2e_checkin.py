@@ -9,7 +9,7 @@ import pytest
 
 from bot.fakeapi import BotEvent, FakeBotAPI, FakeUser
 from rules.engine import MAX_REPLY_CHARS
-from tests.conftest import onboard, svc
+from tests.conftest import onboard, svc, withdraw
 
 ANSWERS = ["Just now", "Intervals", "60 min", "8", "8", "2", "Yes", "Neither", "7 h"]
 
@@ -416,12 +416,7 @@ async def test_a_known_athlete_gets_a_short_menu_and_is_not_asked_again(
     assert "Europe/Berlin" in menu.text
     assert "22:30" in menu.text
     assert not menu.buttons
-    await user.send("/settings")
-    await user.expect("Your settings")
-    await user.press_data("set|consent")
-    await user.expect("Withdraw consent?")
-    await user.press("Yes, withdraw")
-    await user.expect("Consent withdrawn")
+    await withdraw(user)
     await user.send("/start")
     await user.expect("OK to store")
     await user.press("I agree")

@@ -11,9 +11,8 @@ from bot.fakeapi import FakeBotAPI, FakeGroup, FakeUser
 from bot.shell.clock import Clock
 from bot.storage import Store
 from testkit.store import direct_store
-from tests.conftest import REPLY, eventually, onboard, svc
+from tests.conftest import REPLY, eventually, onboard, svc, withdraw
 from tests.test_e2e_checkin import answer_all
-from tests.test_e2e_insight import withdraw
 from tests.test_e2e_reminders import advance_to
 
 GROUP = -1001234

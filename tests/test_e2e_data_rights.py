@@ -121,7 +121,7 @@ async def test_forget_leaves_no_trace(
     await user.send("/help")
     await user.expect("what I can do")
     await user.send("/history")
-    await user.expect("you have 0")
+    await user.expect("No check-ins yet")
     texts = [e.text or "" for e in user.events]
     assert not any(t.startswith(("Refuel time", "Good morning", "Checking in")) for t in texts)
     assert await _traces(data_dir, database_url, str(UID)) == []

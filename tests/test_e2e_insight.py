@@ -12,7 +12,7 @@ from matplotlib.image import imread
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.fakeapi.state import BotEvent
 from bot.shell.clock import Clock
-from tests.conftest import REPLY, eventually, onboard, svc
+from tests.conftest import REPLY, eventually, onboard, svc, withdraw
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import HEAVY, LIGHT, advance_to, checked_in, statuses
 
@@ -219,7 +219,7 @@ async def test_forged_settings_and_snooze_buttons_are_answered(api: FakeBotAPI, 
     await stranger.press_data("set|tz")
     await stranger.expect("send /start first", kind="callback_answer")
     await stranger.send("/history")
-    await stranger.expect("you have 0")
+    await stranger.expect("No check-ins yet")
     assert await svc(bot).store.profile(708) is None
     user = api.user(709)
     await onboard(user)
@@ -228,16 +228,6 @@ async def test_forged_settings_and_snooze_buttons_are_answered(api: FakeBotAPI, 
         assert (await user.expect(kind="callback_answer")).text
     assert (await svc(bot).store.profile(709)).get("reminders_off") is None
     assert not [e for e in user.events if "went wrong" in (e.text or "")]
-
-
-async def withdraw(user: FakeUser) -> None:
-    """Withdraw consent through /settings."""
-    await user.send("/settings")
-    await user.expect("Your settings")
-    await user.press_data("set|consent")
-    await user.expect("Withdraw consent?")
-    await user.press("Yes, withdraw")
-    await user.expect("Consent withdrawn")
 
 
 async def test_after_withdrawal_old_buttons_store_nothing_and_rearm_nothing(

@@ -147,7 +147,10 @@ def modes(folder: Path) -> set[tuple[str, int]]:
 async def test_data_files_are_owner_only(api: FakeBotAPI, bot, data_dir: Path) -> None:
     user = api.user(907)
     await onboard(user)
-    await onboard(user)  # a second write leaves a .bak too
+    await user.send("/settings")
+    await user.expect("Your settings")
+    await user.press_data("set|toggle:followup")  # a second write leaves a .bak too
+    await user.expect("48 h follow-up: off", kind="callback_answer")
     assert await asyncio.to_thread(modes, data_dir) == {("dir", 0o700), ("file", 0o600)}
     assert (data_dir / "athletes" / "907.json.bak").exists()
 

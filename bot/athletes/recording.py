@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.athletes.profiles import athlete_bedtime, athlete_zone, new_id
+from bot.athletes.profiles import Profile, athlete_bedtime, athlete_zone, load_profile, new_id
 from bot.athletes.reminder_records import record_for, reply_record
 from bot.storage import Store
 from bot.storage.base import pending
 from rules.engine import AdviceItem, advise
 from rules.facts import ends_episode, needs_followup
 from rules.model import CheckIn, Kind
-from rules.preferences import Preferences, apply_preferences
+from rules.preferences import apply_preferences
 from rules.reminders import (
     NUTRITION_KINDS,
     ReminderKind,
@@ -59,7 +59,7 @@ def superseded(
 async def record_checkin(
     store: Store,
     uid: int,
-    profile: dict[str, Any],
+    profile: Profile,
     model: CheckIn,
     default_tz: str,
     *,
@@ -70,7 +70,7 @@ async def record_checkin(
     now = model.created_at
     tz, bedtime = athlete_zone(profile, default_tz), athlete_bedtime(profile)
     plans = plan_reminders(model, now, tz=tz, bedtime=bedtime) if model.kind is Kind.CHECKIN else []
-    plans = apply_preferences(plans, Preferences.from_profile(profile), tz)
+    plans = apply_preferences(plans, profile.preferences, tz)
     plans = [plan for plan in plans if plan.due_at > now]  # what is due now, the reply says
     followup_at = next((p.due_at for p in plans if p.kind == ReminderKind.FOLLOWUP), None)
     history = await checkin_history(store, uid)
@@ -110,7 +110,7 @@ async def advised_points(
         return [AdviceItem.from_doc(doc) for doc in stored["advice"]]
     # Stored before replies kept their points: rebuild them as they were advised then.
     model = CheckIn.from_record(stored)
-    profile = await store.profile(uid)
+    profile = await load_profile(store, uid)
     earlier = [c for c in await checkin_history(store, uid) if c.id != model.id]
     advice = advise(
         model,

@@ -11,7 +11,7 @@ from typing import Any
 from telegram import Bot
 from telegram.ext import Application
 
-from bot.athletes.profiles import consented
+from bot.athletes.profiles import consented, load_profile
 from bot.athletes.reminder_buttons import markup_for
 from bot.athletes.reminder_records import next_daily
 from bot.shell.claimloop import ClaimLoop
@@ -88,7 +88,9 @@ class Reminders:
             log.info("dropping reminder %s (%s): no longer useful", reminder_id, record["kind"])
             await self._settle(user_id, record, ReminderStatus.DROPPED, now, reason="expired")
             return
-        if record["kind"] in TEAM_PROMPT_KINDS and not consented(await self.store.profile(user_id)):
+        if record["kind"] in TEAM_PROMPT_KINDS and not consented(
+            await load_profile(self.store, user_id)
+        ):
             await self._settle(
                 user_id, record, ReminderStatus.CANCELLED, now, reason="consent withdrawn"
             )

@@ -7,7 +7,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot.athletes.profiles import athlete_bedtime, athlete_zone, new_id
+from bot.athletes.profiles import (
+    athlete_bedtime,
+    athlete_zone,
+    athlete_zone_name,
+    consented,
+    load_profile,
+    new_id,
+)
 from bot.athletes.reminder_records import record_for, snooze_until
 from bot.shell.context import Services
 from bot.storage.base import PENDING, ReminderFilter
@@ -39,8 +46,8 @@ def _off(now: datetime) -> dict[str, Any]:
 
 async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
     """Re-plan every live reminder from the current profile in one write; return pending ones."""
-    profile = await svc.store.profile(uid) or {}
-    prefs = Preferences.from_profile(profile) if profile.get("consent") else EVERYTHING_OFF
+    profile = await load_profile(svc.store, uid)
+    prefs = profile.preferences if consented(profile) else EVERYTHING_OFF
     tz, bedtime = athlete_zone(profile, svc.settings.default_tz), athlete_bedtime(profile)
     now = svc.clock.now()
     checkins = {r["id"]: CheckIn.from_record(r) for r in await svc.store.checkins(uid)}
@@ -69,7 +76,7 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
     new = []
     ready = plan_readiness(now, tz, prefs.readiness_at) if prefs.readiness_at else None
     if ready is not None:
-        repeat = {"at": prefs.readiness_at.strftime("%H:%M"), "tz": profile.get("tz") or "UTC"}
+        repeat = {"at": prefs.readiness_at.strftime("%H:%M"), "tz": athlete_zone_name(profile)}
         new.append(record_for(ready, uid, None, new_id()) | {"repeat": repeat})
     where = tuple(replace(f, ids=frozenset(changes)) for f in LIVE)
     touched = await svc.store.update_reminders(uid, where, each=changes, new=new)

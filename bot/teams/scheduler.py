@@ -14,7 +14,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.ext import Application
 
 from bot.athletes.parsing import zone
-from bot.athletes.profiles import consented
+from bot.athletes.profiles import consented, load_profile
 from bot.shell.claimloop import ClaimLoop
 from bot.shell.sending import Outcome, send_once
 from bot.storage import StorageWriteError, Team
@@ -169,8 +169,8 @@ class TeamScheduler:
     async def _fan_out(self, team: Team, occurrence: Occurrence) -> None:
         """Store each active, consenting member's prompts (idempotent) for the dispatcher."""
         for uid in members(team):
-            profile = await self.store.profile(uid)
-            if not consented(profile) or profile.get("active") is False:
+            profile = await load_profile(self.store, uid)
+            if not consented(profile) or not profile.active:
                 continue
             await self.store.add_reminders(uid, prompt_records(team, occurrence, uid), create=False)
         log.info("team %s: session %s ended; prompts queued", team["id"], occurrence.key)
@@ -231,7 +231,7 @@ class TeamScheduler:
         uid, coach = item["uid"], item["coach"]
         if str(uid) not in team["members"] or str(coach) not in team.get("coaches", {}):
             return None
-        if not consented(await self.store.profile(uid)):
+        if not consented(await load_profile(self.store, uid)):
             log.info("team %s: athlete withdrew consent; alert %s not sent", team["id"], item["id"])
             return None
         if not await is_admin(bot, team["id"], coach):

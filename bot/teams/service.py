@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.athletes.profiles import consented
+from bot.athletes.profiles import consented, load_profile
 from bot.athletes.recording import checkin_history
 from bot.shell.clock import Clock
 from bot.storage import Store, Team
@@ -53,7 +53,7 @@ async def session_summary(store: Store, team: Team, start: datetime) -> TeamSumm
         if datetime.fromisoformat(member.get("joined_at") or until.isoformat()) <= start
     ]
     for uid in joined:
-        if not consented(await store.profile(uid)):
+        if not consented(await load_profile(store, uid)):
             continue
         found = session_checkin(await checkin_history(store, uid), start, until)
         if found is not None:
@@ -178,8 +178,8 @@ class TeamService:
         if team is None:
             return False
         for uid in members(team):
-            profile = await self.store.profile(uid) or {}
-            links = dict(profile.get("teams", {}))
+            profile = await load_profile(self.store, uid)
+            links = dict(profile.teams) if profile else {}
             if str(old_id) in links:
                 links[str(new_id)] = links.pop(str(old_id))
                 await self.store.update_profile(uid, {"teams": links}, create=False)
@@ -189,9 +189,9 @@ class TeamService:
 
     async def red_flag(self, uid: int, checkin_id: str) -> None:
         """Queue a private alert to every coach of every team the athlete shares with."""
-        profile = await self.store.profile(uid) or {}
+        profile = await load_profile(self.store, uid)
         now = self.clock.now().isoformat()
-        for team_id in map(int, profile.get("teams", {})):
+        for team_id in profile.team_ids if profile else []:
 
             def add(team: Team) -> bool:
                 if str(uid) not in team.get("members", {}):
