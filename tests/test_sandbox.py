@@ -128,7 +128,9 @@ async def test_files_are_saved_wait_shows_the_time_and_the_log_has_its_file(
         line = await term.wait_for("📎 saved")
         path, size = re.search(r"saved (\S+) \((\d+) bytes\)", line).groups()
         assert Path(path).parent == data / "files"
-        assert await asyncio.to_thread(os.path.getsize, path) == int(size) > 0
+        info = await asyncio.to_thread(os.stat, path)
+        assert info.st_size == int(size) > 0
+        assert info.st_mode & 0o777 == 0o600
         await term.type("/wait 2h")
         line = await term.wait_for("⏩ 2 hours later: ")
         shown = line.split("later: ")[1]

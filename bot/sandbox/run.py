@@ -45,6 +45,7 @@ BUSY = (
 def main(coach: bool = False) -> None:
     """Entry point of `python -m bot sandbox` (coach: `--team`)."""
     data_dir = Path(os.environ.get("BOT_DATA_DIR", "sandbox-data"))
+    os.umask(0o077)  # the log, exports and charts are owner-only, like the bot's data files
     claim(data_dir)
     log = data_dir / "sandbox.log"
     configure_logging(os.environ.get("BOT_LOG_LEVEL", "INFO").upper(), TOKEN)
