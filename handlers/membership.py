@@ -22,7 +22,7 @@ from handlers import checkin as checkin_handlers
 from handlers.common import answer_query, drop_buttons, keyboard
 from handlers.flow import Next, Then, start_flow
 from handlers.onboarding import begin_setup, require_profile
-from rules.reminders import TEAM_PROMPT_KINDS
+from rules.reminders import TEAM_PROMPT_KINDS, Reminder
 
 JOIN, DECLINE, LEAVE = "jy", "jn", "lv"
 CODE_PATTERN = re.compile(r"^(\d{1,16})-([A-Za-z0-9_-]{16,43})$")
@@ -180,17 +180,19 @@ async def on_team_checkin(update: Update, context: BotContext) -> None:
     query = update.callback_query
     svc, uid = context.services, update.effective_user.id
     _, reminder_id = callbacks.parse_item(query.data or "") or ("", "")
-    record = await svc.store.reminder(uid, reminder_id)
+    doc = await svc.store.reminder(uid, reminder_id)
+    prompt = Reminder.from_doc(doc) if doc else None
     await answer_query(query)
     await drop_buttons(query)
-    if record is None or record.get("kind") not in TEAM_PROMPT_KINDS:
+    if prompt is None or prompt.kind not in TEAM_PROMPT_KINDS:
         await update.effective_chat.send_message(
             "That prompt is no longer available. /checkin starts a check-in."
         )
         return
-    if svc.clock.now() - datetime.fromisoformat(record["session_end"]) > MAX_FINISH_AGE:
+    session_end = prompt.extra["session_end"]
+    if svc.clock.now() - datetime.fromisoformat(session_end) > MAX_FINISH_AGE:
         await update.effective_chat.send_message(TOO_LATE)
         return
-    prefill = {"finished_at": record["session_end"], "duration_min": record["duration"]}
+    prefill = {"finished_at": session_end, "duration_min": prompt.extra["duration"]}
     if await require_profile(update, context, Then(Next.CHECKIN, prefill)):
         await start_flow(update, context, CHECKIN, prefill=prefill)

@@ -159,6 +159,7 @@ async def test_a_daily_reminder_cancelled_meanwhile_is_not_renewed(store: Store)
     sent: settling it afterwards renews nothing."""
     from bot.athletes.reminders import Reminders
     from bot.shell.clock import Clock
+    from rules.reminders import Reminder
 
     daily = {
         "id": "r1",
@@ -173,5 +174,5 @@ async def test_a_daily_reminder_cancelled_meanwhile_is_not_renewed(store: Store)
     }
     await store.add_reminders(UID, [daily])
     await store.update_reminders(UID, (PENDING,), {"status": "cancelled"})
-    await Reminders(store, Clock())._settle(UID, daily, "sent", MORNING)
+    await Reminders(store, Clock())._settle(UID, Reminder.from_doc(daily), "sent", MORNING)
     assert [r["status"] for r in await store.reminders(UID)] == ["cancelled"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -14,10 +13,9 @@ from rules.reminders import NUTRITION_KINDS, TEAM_PROMPT_KINDS, Reminder, Remind
 SNOOZE_LABEL = "⏰ In 15 min"
 
 
-def markup_for(record: dict[str, Any], now: datetime) -> InlineKeyboardMarkup:
+def markup_for(reminder: Reminder, now: datetime) -> InlineKeyboardMarkup:
     """The one-tap buttons a message carries: its action, and a 15-minute snooze on reminders
     while a snooze would still bring it back in time."""
-    reminder = Reminder.from_doc(record)
     cid = reminder.checkin_id or ""
     if reminder.kind == ReminderKind.REPLY:  # the guidance itself: Why?, maybe Already ate
         buttons = [("Why?", callbacks.item(callbacks.WHY, cid))]
@@ -26,7 +24,7 @@ def markup_for(record: dict[str, Any], now: datetime) -> InlineKeyboardMarkup:
     else:
         action = _action(reminder, cid)
         snooze = [(SNOOZE_LABEL, callbacks.snooze(reminder.id))]
-        buttons = [*([action] if action else []), *(snooze if snooze_until(record, now) else [])]
+        buttons = [*([action] if action else []), *(snooze if snooze_until(reminder, now) else [])]
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in buttons]]
     )

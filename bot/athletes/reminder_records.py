@@ -12,10 +12,10 @@ from rules.reminders import Reminder, ReminderKind, ReminderPlan
 SNOOZE_FOR = timedelta(minutes=15)
 
 
-def snooze_until(record: dict[str, Any], now: datetime) -> datetime | None:
+def snooze_until(reminder: Reminder, now: datetime) -> datetime | None:
     """When a snooze tapped now would bring the reminder back; None if it would be too late."""
     due = now + SNOOZE_FOR
-    return due if due < datetime.fromisoformat(record["expires_at"]) else None
+    return due if due < reminder.expires_at else None
 
 
 REPLY_TTL = timedelta(hours=12)  # a check-in's guidance is still worth sending this late
@@ -47,12 +47,12 @@ def reply_record(
     ).to_doc()
 
 
-def next_daily(record: dict[str, Any], now: datetime, new_id: str) -> dict[str, Any] | None:
+def next_daily(reminder: Reminder, now: datetime, new_id: str) -> dict[str, Any] | None:
     """The next occurrence of a daily reminder (the morning check-in), in the athlete's zone."""
-    repeat = record.get("repeat")
-    if not repeat or record.get("renewed"):
+    repeat = reminder.extra.get("repeat")
+    if not repeat or reminder.extra.get("renewed"):
         return None
     plan = plan_readiness(now, zone(repeat["tz"]), time.fromisoformat(repeat["at"]))
     if plan is None:
         return None
-    return record_for(plan, record["user_id"], None, new_id) | {"repeat": repeat}
+    return record_for(plan, reminder.user_id, None, new_id) | {"repeat": repeat}

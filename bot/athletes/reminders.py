@@ -20,7 +20,7 @@ from bot.shell.sending import RETRY_NETWORK, Outcome, send_once
 from bot.storage import StorageWriteError, Store
 from bot.storage.base import PENDING, ReminderFilter
 from rules.model import CheckIn
-from rules.reminders import TEAM_PROMPT_KINDS, ReminderStatus, reminder_still_useful
+from rules.reminders import TEAM_PROMPT_KINDS, Reminder, ReminderStatus, reminder_still_useful
 from rules.team import session_checkin
 
 log = logging.getLogger(__name__)
@@ -74,32 +74,33 @@ class Reminders:
 
     async def _deliver_once(self, bot: Bot, user_id: int, reminder_id: str) -> None:
         """The delivery steps for one reminder."""
-        record = await self.store.reminder(user_id, reminder_id)
-        if record is None or record.get("status") != ReminderStatus.PENDING:
+        doc = await self.store.reminder(user_id, reminder_id)
+        record = Reminder.from_doc(doc) if doc else None
+        if record is None or record.status != ReminderStatus.PENDING:
             self._delivered.discard(reminder_id)
             return
         now = self.clock.now()
         if reminder_id in self._delivered:
             await self._mark_sent(user_id, record)
             return
-        if datetime.fromisoformat(record["due_at"]) > now:
+        if record.due_at > now:
             return  # moved later (settings, snooze): its newer heap entry will deliver it
-        if not reminder_still_useful(datetime.fromisoformat(record["expires_at"]), now):
-            log.info("dropping reminder %s (%s): no longer useful", reminder_id, record["kind"])
+        if not reminder_still_useful(record.expires_at, now):
+            log.info("dropping reminder %s (%s): no longer useful", reminder_id, record.kind)
             await self._settle(user_id, record, ReminderStatus.DROPPED, now, reason="expired")
             return
-        if record["kind"] in TEAM_PROMPT_KINDS and not consented(
+        if record.kind in TEAM_PROMPT_KINDS and not consented(
             await load_profile(self.store, user_id)
         ):
             await self._settle(
                 user_id, record, ReminderStatus.CANCELLED, now, reason="consent withdrawn"
             )
             return
-        since = record.get("unless_checkin_since")
+        since = record.extra.get("unless_checkin_since")
         if since and await self._checked_in(user_id, datetime.fromisoformat(since)):
             await self._settle(user_id, record, ReminderStatus.CANCELLED, now, reason="checked in")
             return
-        outcome = await send_once(bot, user_id, record["text"], markup_for(record, now), now)
+        outcome = await send_once(bot, user_id, record.text, markup_for(record, now), now)
         if outcome.outcome is Outcome.RETRY and outcome.retry_at is not None:
             await self._retry(user_id, reminder_id, outcome.retry_at)
         elif outcome.outcome is Outcome.BLOCKED:
@@ -112,10 +113,10 @@ class Reminders:
             self._delivered.add(reminder_id)
             await self._mark_sent(user_id, record)
 
-    async def _mark_sent(self, user_id: int, record: dict[str, Any]) -> None:
+    async def _mark_sent(self, user_id: int, record: Reminder) -> None:
         """Record a delivered reminder as sent (StorageWriteError leaves it for a retry)."""
         await self._settle(user_id, record, ReminderStatus.SENT, self.clock.now())
-        self._delivered.discard(record["id"])
+        self._delivered.discard(record.id)
 
     async def _checked_in(self, user_id: int, since: datetime) -> bool:
         """Whether the athlete already checked in for a session that began at `since`."""
@@ -125,7 +126,7 @@ class Reminders:
     async def _settle(
         self,
         user_id: int,
-        record: dict[str, Any] | None,
+        record: Reminder | None,
         status: ReminderStatus,
         at: datetime,
         reason: str = "",
@@ -141,7 +142,7 @@ class Reminders:
         if following is not None:
             changes["renewed"] = True
         new = [following] if following else []
-        this = (ReminderFilter(ids=frozenset({record["id"]})),)
+        this = (ReminderFilter(ids=frozenset({record.id})),)
         await self.store.update_reminders(
             user_id, this, changes, new=new, create=False, if_changed=True
         )

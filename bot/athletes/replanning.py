@@ -20,7 +20,7 @@ from bot.shell.context import Services
 from bot.storage.base import PENDING, ReminderFilter
 from rules.model import CheckIn
 from rules.preferences import REMINDER_GROUPS, Preferences, apply_preferences, plan_readiness
-from rules.reminders import ReminderKind, ReminderStatus, plan_reminders
+from rules.reminders import Reminder, ReminderKind, ReminderStatus, plan_reminders
 
 log = logging.getLogger(__name__)
 
@@ -52,27 +52,25 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
     now = svc.clock.now()
     checkins = {r["id"]: CheckIn.from_record(r) for r in await svc.store.checkins(uid)}
     changes: dict[str, dict[str, Any]] = {}
-    for record in await svc.store.reminders(uid):
-        if not any(f.matches(record) for f in LIVE):
+    for doc in await svc.store.reminders(uid):
+        if not any(f.matches(doc) for f in LIVE):
             continue
-        if record["kind"] == ReminderKind.READINESS:
-            changes[record["id"]] = _off(now)
+        reminder = Reminder.from_doc(doc)
+        if reminder.kind == ReminderKind.READINESS:
+            changes[reminder.id] = _off(now)
             continue
-        model = checkins.get(record.get("checkin_id") or "")
+        model = checkins.get(reminder.checkin_id or "")
         plans = plan_reminders(model, now, tz=tz, bedtime=bedtime) if model else []
-        plan = {p.kind: p for p in apply_preferences(plans, prefs, tz)}.get(record["kind"])
+        plan = {p.kind: p for p in apply_preferences(plans, prefs, tz)}.get(reminder.kind)
         if plan is not None:
-            changes[record["id"]] = {
+            changes[reminder.id] = {
                 "status": ReminderStatus.PENDING,
                 "due_at": plan.due_at.isoformat(),
                 "expires_at": plan.expires_at.isoformat(),
                 "text": plan.text,
             }
-        elif (
-            datetime.fromisoformat(record["expires_at"]) > now
-            or record["status"] != ReminderStatus.PENDING
-        ):
-            changes[record["id"]] = _off(now)
+        elif reminder.expires_at > now or reminder.status != ReminderStatus.PENDING:
+            changes[reminder.id] = _off(now)
     new = []
     ready = plan_readiness(now, tz, prefs.readiness_at) if prefs.readiness_at else None
     if ready is not None:
@@ -87,8 +85,9 @@ async def reschedule(svc: Services, uid: int) -> list[dict[str, Any]]:
 
 async def snooze(svc: Services, uid: int, reminder_id: str) -> datetime | None:
     """Send a delivered reminder again in 15 minutes; None if it would then be useless."""
-    record = await svc.store.reminder(uid, reminder_id)
-    if record is None or record.get("status") != ReminderStatus.SENT:
+    doc = await svc.store.reminder(uid, reminder_id)
+    record = Reminder.from_doc(doc) if doc else None
+    if record is None or record.status != ReminderStatus.SENT:
         return None
     due = snooze_until(record, svc.clock.now())
     if due is None:
@@ -96,7 +95,7 @@ async def snooze(svc: Services, uid: int, reminder_id: str) -> datetime | None:
     changes = {
         "status": ReminderStatus.PENDING,
         "due_at": due.isoformat(),
-        "snoozes": record.get("snoozes", 0) + 1,
+        "snoozes": record.extra.get("snoozes", 0) + 1,
     }
     sent = ReminderFilter(ids=frozenset({reminder_id}), statuses=frozenset({ReminderStatus.SENT}))
     touched = await svc.store.update_reminders(uid, (sent,), changes)
