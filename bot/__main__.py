@@ -34,7 +34,7 @@ def run_bot(_file: Path | None) -> None:
 
 def run_sandbox(_file: Path | None, team: bool = False) -> None:
     """Chat with the bot in this terminal through the built-in fake Bot API (team: as a coach)."""
-    from bot.sandbox.run import main
+    from bot.sandbox import main
 
     main(coach=team)
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
-import logging
-import os
 import sys
 from contextlib import suppress
 from datetime import timedelta
@@ -16,16 +13,13 @@ from telegram.ext import Application
 from bot.athletes.parsing import parse_minutes
 from bot.athletes.profiles import athlete_zone, load_profile
 from bot.fakeapi import FakeBotAPI
-from bot.sandbox import team
+from bot.sandbox import TOKEN, team
 from bot.sandbox.person import Person, Stage
 from bot.sandbox.screen import Screen
 from bot.shell.app import build_application, running
-from bot.shell.config import ConfigError, load_settings
+from bot.shell.config import load_settings
 from bot.shell.context import services_of
-from bot.shell.logsetup import configure_logging
-from bot.storage import dirlock
 
-TOKEN = "123456:SANDBOX-not-a-real-token-0000000000"
 ATHLETE_ID = 1001
 OFFSET_FILE = "clock-offset"
 TICK = 0.2  # seconds between the bot's looks for due reminders and team prompts
@@ -37,32 +31,6 @@ Anything else is sent as a message: typing 7 answers 7.
 /wait 30m (or 2h, 2d) fast-forwards the bot's clock. /quit leaves.
 Data is kept in {data} so you can quit and come back; files the bot sends are saved in
 {files}; the bot's log goes to {log}."""
-BUSY = (
-    "Another sandbox is already running on {data}; close it or set BOT_DATA_DIR to another folder."
-)
-
-
-def main(coach: bool = False) -> None:
-    """Entry point of `python -m bot sandbox` (coach: `--team`)."""
-    data_dir = Path(os.environ.get("BOT_DATA_DIR", "sandbox-data"))
-    os.umask(0o077)  # the log, exports and charts are owner-only, like the bot's data files
-    claim(data_dir)
-    log = data_dir / "sandbox.log"
-    configure_logging(os.environ.get("BOT_LOG_LEVEL", "INFO").upper(), TOKEN)
-    for handler in logging.getLogger().handlers:
-        handler.setStream(log.open("a", encoding="utf-8"))  # type: ignore[attr-defined]
-    asyncio.run(session(data_dir, log, coach))
-
-
-def claim(data_dir: Path) -> None:
-    """Lock the data dir for this sandbox: ConfigError in words for a sandbox user if taken."""
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        dirlock.hold(data_dir)
-    except OSError as exc:
-        if exc.errno != errno.EBUSY:
-            raise
-        raise ConfigError(BUSY.format(data=data_dir)) from None
 
 
 async def session(data_dir: Path, log: Path, coach: bool) -> None:
@@ -74,6 +42,7 @@ async def session(data_dir: Path, log: Path, coach: bool) -> None:
             data_dir=data_dir,
             tick_seconds=TICK,
             clock_offset_file=data_dir / OFFSET_FILE,
+            send_rate=0,  # no Telegram limits to keep to on loopback: answers come at once
         )
         app = build_application(settings)
         async with running(app, poll_timeout=1):
