@@ -40,6 +40,7 @@ async def session(data_dir: Path, log: Path, coach: bool) -> None:
             token=TOKEN,
             api_url=api.base_url,
             data_dir=data_dir,
+            database_url=None,  # never a real database, even with BOT_DATABASE_URL set
             tick_seconds=TICK,
             clock_offset_file=data_dir / OFFSET_FILE,
             send_rate=0,  # no Telegram limits to keep to on loopback: answers come at once
