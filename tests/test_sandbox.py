@@ -113,6 +113,8 @@ async def test_typed_numbers_are_values_and_earlier_buttons_stay_reachable(tmp_p
         await term.wait_for("[#1 · 1 ·]")  # the explanation's page buttons are the newest now
         await term.type(f"#{number}.2")  # Already ate, on the guidance
         await term.wait_for("💬 Logged")
+        await term.type("/history")
+        await term.wait_for("files/history.png (")  # the chart, saved
         await term.type("#99.1")
         await term.wait_for("there is no message [99]")
 
