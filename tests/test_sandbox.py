@@ -38,12 +38,13 @@ class Terminal:
             pass
         raise AssertionError(f"no {text!r} in the sandbox's output:\n" + "\n".join(self.seen))
 
-    async def wait_all(self, *texts: str) -> None:
-        """Read output until every text has appeared, in any order."""
-        missing = set(texts)
-        while missing:
+    async def wait_all(self, *texts: str) -> dict[str, str]:
+        """Read output until every text has appeared, in any order; the line of each."""
+        found: dict[str, str] = {}
+        while len(found) < len(texts):
             line = await self.wait_for("")
-            missing = {text for text in missing if text not in line}
+            found |= {text: line for text in texts if text in line and text not in found}
+        return found
 
     async def choose(self, label: str) -> None:
         """Tap the button whose label contains `label` on the next buttons line offering it."""
@@ -163,15 +164,17 @@ async def test_coach_mode_team_session_prompts_report_and_red_flag(tmp_path: Pat
             "· Cy got the check-in prompt and lets it sit",
         )
         await term.type("/wait 4h")
-        await term.wait_for("· Cy got a gentle nudge and lets it sit")
-        await term.wait_for("group │ 🤖 [2] 📊 Harriers: session of")
-        await term.wait_for("group │    Checked in: 3 of 4")
+        await term.wait_all(
+            "· Cy got a gentle nudge and lets it sit",
+            "group │ 🤖 [2] 📊 Harriers: session of",
+            "group │    Checked in: 3 of 4",
+        )
         await term.type("/report")
         await term.wait_for("group │ 🤖 📊 Harriers: session of")
         await term.type("/wait 2d")
-        await term.wait_for("· Ana answered the two-day follow-up")
-        alert = await term.wait_for("Red flag for Ana (Harriers)")
-        assert alert.startswith("me    │ 🤖")
+        flag = "Red flag for Ana (Harriers)"
+        lines = await term.wait_all("· Ana answered the two-day follow-up", flag)
+        assert lines[flag].startswith("me    │ 🤖")
         await term.type("/to me")
         await term.wait_for("you now type in your private chat")
         await term.type("/roster")
