@@ -77,8 +77,9 @@ def clock() -> Clock:
 def bot_settings(
     api: FakeBotAPI, data_dir: Path, database_url: str | None = None, **overrides: object
 ) -> Settings:
-    """The bot's settings against the fake API: fast ticks, and no flood gate in the way of
-    scripted users acting at machine speed (see test_security)."""
+    """The bot's settings against the fake API: fast ticks, no flood gate in the way of
+    scripted users acting at machine speed (see test_security), and unpaced sends (strict
+    pacing, a second between two messages to a chat, is tested in test_pacing)."""
     return load_settings(
         **{
             "token": TOKEN,
@@ -87,6 +88,7 @@ def bot_settings(
             "database_url": database_url,
             "tick_seconds": 0.05,
             "flood_max_updates": 100_000,
+            "send_rate": 0,
             **overrides,
         }
     )

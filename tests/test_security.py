@@ -30,7 +30,8 @@ async def test_flood_gets_one_slow_down_and_others_are_served(
     api: FakeBotAPI, data_dir: Path
 ) -> None:
     clock = Clock()
-    settings = load_settings(token=TOKEN, api_url=api.base_url, data_dir=data_dir)
+    # unpaced: at Telegram's 1 message/s per chat, the 20 replies alone would take 20 s
+    settings = load_settings(token=TOKEN, api_url=api.base_url, data_dir=data_dir, send_rate=0)
     flooder, other = api.user(901), api.user(902)
     async with running(build_application(settings, clock), poll_timeout=1) as app:
         for _ in range(3 * settings.flood_max_updates):

@@ -11,7 +11,7 @@ from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 from telegram import Bot
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.ext import Application, ContextTypes, Defaults
 
 import handlers
 from bot.athletes.reminders import Reminders
@@ -21,6 +21,7 @@ from bot.shell.config import Settings
 from bot.shell.context import KEY, BotContext, Services, services_of
 from bot.shell.http import BoundedHTTPXRequest
 from bot.shell.intake import DurablePolling, DurableWebhook
+from bot.shell.pacing import StrictRateLimiter
 from bot.shell.updates import PerUserUpdateProcessor
 from bot.storage import Store, TinyStore
 from bot.teams.scheduler import TeamScheduler
@@ -49,10 +50,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
             )
         )
     )
-    if settings.send_rate:
-        builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=3)
-        )
+    if settings.send_rate:  # whole calls per second, at least one
+        builder = builder.rate_limiter(StrictRateLimiter(max(1, int(settings.send_rate))))
     urls = _api_urls(settings)
     if urls:
         builder = builder.base_url(urls["base_url"]).base_file_url(urls["base_file_url"])
