@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import broadcast, e2e, memory, reminders, storage, workers
+from bench import broadcast, e2e, history, memory, reminders, startup, storage, workers
 from bench.config import FULL, QUICK, Sizes
 from bench.table import Row, render
 
@@ -17,6 +17,8 @@ MEASURES: dict[str, Callable[[Sizes], list[Row]]] = {
     "reminders": reminders.measure,
     "broadcast": broadcast.measure,
     "memory": memory.measure,
+    "history": history.measure,
+    "startup": startup.measure,
     "workers": workers.measure,
 }
 

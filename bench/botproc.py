@@ -1,4 +1,4 @@
-"""The bot side in its own process: `python -m bench.botproc app|echo|broadcast|memory`.
+"""The bot side in its own process: `python -m bench.botproc app|echo|broadcast|memory|startup`.
 
 Reads BOT_TOKEN, BOT_API_URL and BOT_DATA_DIR like `python -m bot`; reports JSON lines on stdout;
 `app` and `echo` poll until SIGTERM.
@@ -108,6 +108,11 @@ async def run_broadcast(uids: list[int]) -> None:
     _say({"sent": len(uids) - len(failed), "seconds": seconds, "failed": failed[:3]})
 
 
+async def run_startup() -> None:
+    """Start-up only: its time and RSS."""
+    _say(_built()[1])
+
+
 async def run_memory() -> None:
     """Start-up plus one read of every athlete (the open-file cache filled), then RSS."""
     app, facts = _built()
@@ -120,14 +125,14 @@ async def run_memory() -> None:
 def main() -> None:
     """Run the chosen mode."""
     parser = argparse.ArgumentParser(prog="python -m bench.botproc", description=__doc__)
-    parser.add_argument("mode", choices=["app", "echo", "broadcast", "memory"])
+    parser.add_argument("mode", choices=["app", "echo", "broadcast", "memory", "startup"])
     parser.add_argument("--uids", default="", help="first-last athlete ids for broadcast")
     args = parser.parse_args()
     if args.mode == "broadcast":
         first, last = map(int, args.uids.split("-"))
         asyncio.run(run_broadcast(list(range(first, last + 1))))
     else:
-        modes = {"app": run_app, "echo": run_echo, "memory": run_memory}
+        modes = {"app": run_app, "echo": run_echo, "memory": run_memory, "startup": run_startup}
         asyncio.run(modes[args.mode]())
 
 

@@ -28,6 +28,9 @@ class Sizes:
     write_athletes: int
     write_samples: int
     write_concurrency: int
+    long_history: int
+    chart_history: int
+    startup_athletes: int
 
 
 FULL = Sizes(
@@ -50,6 +53,9 @@ FULL = Sizes(
     write_athletes=100,
     write_samples=500,
     write_concurrency=16,
+    long_history=3000,
+    chart_history=500,
+    startup_athletes=100_000,
 )
 
 QUICK = Sizes(
@@ -72,4 +78,7 @@ QUICK = Sizes(
     write_athletes=20,
     write_samples=40,
     write_concurrency=8,
+    long_history=300,
+    chart_history=50,
+    startup_athletes=1000,
 )

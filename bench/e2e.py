@@ -26,16 +26,18 @@ def _run(mode: str, script: str, athletes: int, rounds: int) -> dict[str, Any]:
             # Flood-limit pacing (Telegram's ~30 messages/s) is measured by the broadcast;
             # here both bots run unpaced, so the figure is the bot's own cost per update.
             env = procs.bot_env(url, data) | {"BOT_SEND_RATE": "0"}
-            with procs.bot(mode, env):
+            with procs.bot(mode, env) as (bot, _):
                 server.ask(cmd="users", uids=uids)
+                cpu = bot.cpu_s()
                 result = server.ask(cmd=script, uids=uids, rounds=rounds)
+                result["cpu_s"] = bot.cpu_s() - cpu
     if result["failed"]:
         raise RuntimeError(f"{mode}: {result['failed']} athletes failed, e.g. {result['errors']}")
     return result
 
 
 def measure(sizes: Sizes) -> list[Row]:
-    """Updates/s and p95 reply latency at each concurrency level."""
+    """Updates/s, the bot process's CPU per update and p95 reply latency at each size."""
     rows: list[Row] = []
     for athletes in sizes.concurrency:
         rounds = sizes.checkin_rounds[athletes]
@@ -49,6 +51,14 @@ def measure(sizes: Sizes) -> list[Row]:
                 rate["app"],
                 rate["echo"],
                 Target("≥", 0.6, on="ratio"),
+            )
+        )
+        rows.append(
+            Row(
+                f"e2e CPU per update (bot process), {athletes} athletes",
+                "ms",
+                full["cpu_s"] / full["updates"] * 1000,
+                echo["cpu_s"] / echo["updates"] * 1000,
             )
         )
         rows.append(

@@ -1,7 +1,7 @@
 """The fake Bot API in its own process, with simulated athletes; driven over stdin/stdout.
 
 `python -m bench.fakeserver [--flood-limits]` prints {"port": N}, then answers one JSON
-command per stdin line with one JSON line: users, echo, checkin, arrivals, stats.
+command per stdin line with one JSON line: users, echo, checkin, history, arrivals, stats.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ Want = Callable[[BotEvent], bool]
 def is_message(event: BotEvent) -> bool:
     """A new bot message (a reply, the guidance, or the first question)."""
     return event.kind == "message"
+
+
+def is_photo(event: BotEvent) -> bool:
+    """A photo from the bot (the /history chart)."""
+    return event.kind == "photo"
 
 
 def offering(label: str) -> Want:
@@ -95,10 +100,16 @@ class Athletes:
             for label, want in zip(CHECKIN_ANSWERS, wants, strict=True):
                 await self._step(user, lambda label=label: user.press(label), want, latencies)
 
+    async def _history(self, uid: int, rounds: int, latencies: list[float]) -> None:
+        """Ask for /history `rounds` times, each until its chart arrives."""
+        user = self.api.user(uid)
+        for _ in range(rounds):
+            await self._step(user, lambda: user.send("/history"), is_photo, latencies)
+
     async def run(self, script: str, uids: list[int], rounds: int) -> dict[str, Any]:
         """Run every athlete at once; updates sent, seconds taken, per-update latencies."""
         latencies: list[float] = []
-        act = self._echo if script == "echo" else self._checkin
+        act = {"echo": self._echo, "checkin": self._checkin, "history": self._history}[script]
         start = time.perf_counter()
         results = await asyncio.gather(
             *(act(uid, rounds, latencies) for uid in uids), return_exceptions=True
@@ -131,7 +142,7 @@ async def serve(flood_limits: bool) -> None:
                     for uid in cmd["uids"]:
                         api.user(uid)
                     _say({"users": len(cmd["uids"])})
-                case "echo" | "checkin":
+                case "echo" | "checkin" | "history":
                     _say(await athletes.run(cmd["cmd"], cmd["uids"], cmd.get("rounds", 1)))
                 case "arrivals":
                     _say({"arrivals": replies.arrivals})

@@ -45,6 +45,11 @@ class Child:
         self.proc.stdin.flush()
         return self.read()
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the child has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         """Terminate (SIGTERM, then SIGKILL after a grace period) and reap."""
         if self.proc.poll() is None:

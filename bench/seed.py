@@ -7,6 +7,7 @@ import asyncio
 import json
 import random
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,14 @@ from typing import Any
 from bot.athletes.reminder_records import record_for
 from bot.storage import Store
 from bot.storage.athlete_file import CHECKINS, PROFILE, PROFILE_ID, REMINDERS
+from bot.storage.base import Record
 from rules.model import CheckIn, SessionType
-from rules.reminders import ReminderKind, ReminderPlan
+from rules.reminders import ReminderKind, ReminderPlan, ReminderStatus
 
 FAR = timedelta(days=30)
+# A placeholder id no other field of a seeded file contains (update ids are uid * 1000 + n).
+TEMPLATE_UID = 987_654_321
+SEED_THREADS = 8
 
 
 def profile(now: datetime) -> dict[str, Any]:
@@ -53,22 +58,39 @@ def checkin(uid: int, n: int, now: datetime) -> dict[str, Any]:
     ).to_record()
 
 
-def reminder(uid: int, n: int, due: datetime) -> dict[str, Any]:
-    """A pending reminder record due at `due` (useful for a day after)."""
+def reminder(uid: int, n: int, due: datetime, checkin_n: int = 0) -> dict[str, Any]:
+    """A pending reminder record due at `due` (useful for a day after) for a check-in."""
     plan = ReminderPlan(
         ReminderKind.BEDTIME, due, due + timedelta(days=1), "Wind down: bed in 30 minutes."
     )
-    return record_for(plan, uid, f"c{uid}x0", f"r{uid}x{n}")
+    return record_for(plan, uid, f"c{uid}x{checkin_n}", f"r{uid}x{n}")
+
+
+def sent_reminders(uid: int, checkins: int, per_checkin: int, now: datetime) -> list[Record]:
+    """The sent reminders a history of `checkins` check-ins leaves behind, `per_checkin` each."""
+    return [
+        {
+            **reminder(uid, n, now - timedelta(days=n % 3650), n // per_checkin),
+            "status": ReminderStatus.SENT,
+        }
+        for n in range(checkins * per_checkin)
+    ]
 
 
 def athlete_doc(
-    uid: int, checkins: int, reminders: Iterable[datetime], now: datetime
+    uid: int,
+    checkins: int,
+    reminders: Iterable[datetime],
+    now: datetime,
+    sent_per_checkin: int = 0,
 ) -> dict[str, Any]:
-    """One athlete's whole file content."""
+    """One athlete's whole file content: profile, check-ins, sent and pending reminders."""
+    sent = sent_reminders(uid, checkins, sent_per_checkin, now)
+    pending = [reminder(uid, len(sent) + i, due) for i, due in enumerate(reminders)]
     return {
         PROFILE: {str(PROFILE_ID): profile(now)},
         CHECKINS: {str(i + 1): checkin(uid, i, now) for i in range(checkins)},
-        REMINDERS: {str(i + 1): reminder(uid, i, due) for i, due in enumerate(reminders)},
+        REMINDERS: {str(i + 1): record for i, record in enumerate([*sent, *pending])},
     }
 
 
@@ -80,11 +102,13 @@ def seed_athletes(
     reminders: int = 0,
     due_soon: dict[int, datetime] | None = None,
     now: datetime | None = None,
+    sent_per_checkin: int = 0,
 ) -> int:
     """Write athlete files (no fsync: this is set-up, not the measured path); returns the count.
 
     Each athlete gets `reminders` pending reminders due in a month, except that athletes in
-    `due_soon` have their first one due at the given time instead.
+    `due_soon` have their first one due at the given time instead, and `sent_per_checkin`
+    sent reminders for each check-in. Linear in the history (one write per athlete).
     """
     now = now or datetime.now(UTC)
     folder = data_dir / "athletes"
@@ -95,10 +119,26 @@ def seed_athletes(
         dues = [now + FAR + timedelta(minutes=i) for i in range(reminders)]
         if uid in due_soon and dues:
             dues[0] = due_soon[uid]
-        doc = athlete_doc(uid, checkins, dues, now)
+        doc = athlete_doc(uid, checkins, dues, now, sent_per_checkin)
         (folder / f"{uid}.json").write_text(json.dumps(doc, separators=(",", ":")))
         count += 1
     return count
+
+
+def seed_alike(data_dir: Path, uids: Iterable[int], *, checkins: int, reminders: int) -> int:
+    """Athletes with the same history, fast: one JSON template with each uid swapped in."""
+    folder = data_dir / "athletes"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    now = datetime.now(UTC)
+    dues = [now + FAR + timedelta(minutes=i) for i in range(reminders)]
+    template = json.dumps(athlete_doc(TEMPLATE_UID, checkins, dues, now), separators=(",", ":"))
+
+    def write(uid: int) -> None:
+        """One athlete's file."""
+        (folder / f"{uid}.json").write_text(template.replace(str(TEMPLATE_UID), str(uid)))
+
+    with ThreadPoolExecutor(SEED_THREADS) as pool:  # file creation waits on the disk, not the GIL
+        return len(list(pool.map(write, uids, chunksize=256)))
 
 
 async def seed_store(
