@@ -4,7 +4,6 @@ membership changes. Works with privacy mode on: only commands reach the bot."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from telegram import Chat, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -13,9 +12,9 @@ from telegram.error import TelegramError
 from bot.athletes.parsing import parse_timezone, zone
 from bot.athletes.profiles import new_id
 from bot.shell.context import BotContext, Services
-from bot.storage import Team
 from bot.teams.messages import is_admin, join_markup
-from bot.teams.service import Person, published_summary
+from bot.teams.records import Person, Team
+from bot.teams.service import published_summary
 from bot.teams.timetable import USAGE, describe, parse_session
 from rules.reminders import ReminderStatus
 
@@ -58,10 +57,10 @@ async def _team(update: Update, svc: Services) -> Team | None:
     return team
 
 
-def _sender(update: Update, svc: Services, key: str = "added_at") -> Person:
+def _sender(update: Update, svc: Services) -> tuple[int, Person]:
     """How the team remembers the sender: first name and when."""
     user = update.effective_user
-    return svc.teams.person(user.id, user.first_name, key)
+    return user.id, svc.teams.person(user.first_name)
 
 
 async def team(update: Update, context: BotContext) -> None:
@@ -93,7 +92,7 @@ async def team(update: Update, context: BotContext) -> None:
         else ""
     )
     await chat.send_message(
-        f"{renewed}🏃 Team “{saved['title']}” is ready (time zone {saved['tz']}).\n"
+        f"{renewed}🏃 Team “{saved.title}” is ready (time zone {saved.tz}).\n"
         "Athletes: tap the button to join in a private chat. Before anything is shared you'll "
         "see exactly what your coach will see. In this group I only ever post team totals."
         f"{note}",
@@ -114,10 +113,10 @@ async def coach(update: Update, context: BotContext) -> None:
         return
     if await _team(update, svc) is None:
         return
-    coach = _sender(update, svc)
-    await svc.teams.add_coach(update.effective_chat.id, coach)
+    uid, coach = _sender(update, svc)
+    await svc.teams.add_coach(update.effective_chat.id, uid, coach)
     await update.effective_chat.send_message(
-        f"{coach[1]['name']} is a coach of this team ✅ Open a private chat with me "
+        f"{coach.name} is a coach of this team ✅ Open a private chat with me "
         f"(https://t.me/{context.bot.username}) and send /roster."
     )
 
@@ -132,14 +131,14 @@ async def session(update: Update, context: BotContext) -> None:
         return
     args = context.args or []
     if not args:
-        listed = "\n".join(f"• {describe(s)}" for s in found["sessions"].values())
-        await chat.send_message(f"Sessions ({found['tz']}):\n{listed or '(none yet)'}\n\n{USAGE}")
+        listed = "\n".join(f"• {describe(s)}" for s in found.sessions.values())
+        await chat.send_message(f"Sessions ({found.tz}):\n{listed or '(none yet)'}\n\n{USAGE}")
         return
     if args == ["clear"]:
         await svc.teams.clear_sessions(chat.id)
         await chat.send_message("All sessions removed. No more check-in prompts for now.")
         return
-    today = svc.clock.now().astimezone(zone(found["tz"])).date()
+    today = svc.clock.now().astimezone(zone(found.tz)).date()
     try:
         record = parse_session(args, today) | {"id": new_id()}
     except ValueError as exc:
@@ -150,7 +149,7 @@ async def session(update: Update, context: BotContext) -> None:
         await chat.send_message(f"🤔 {refused}")
         return
     await chat.send_message(
-        f"Scheduled: {describe(record)} ({found['tz']}). When it ends, every member gets a "
+        f"Scheduled: {describe(record)} ({found.tz}). When it ends, every member gets a "
         "private check-in prompt; the team summary follows here later."
     )
 
@@ -169,12 +168,12 @@ async def report(update: Update, context: BotContext) -> None:
             "No team summary yet: one is published here 3 h after each session ends. Schedule "
             "sessions with /session."
         )
-    elif item["status"] == ReminderStatus.SENT and item.get("text"):
-        await update.effective_chat.send_message(item["text"])
+    elif item.status == ReminderStatus.SENT and item.text:
+        await update.effective_chat.send_message(item.text)
     else:
-        due = datetime.fromisoformat(item["due_at"]).astimezone(zone(found["tz"]))
+        due = item.due.astimezone(zone(found.tz))
         await update.effective_chat.send_message(
-            f"The summary of the latest session is published here at {due:%H:%M} ({found['tz']}),"
+            f"The summary of the latest session is published here at {due:%H:%M} ({found.tz}),"
             " once, so nobody's answers can be worked out from two versions of it."
         )
 
@@ -231,7 +230,7 @@ async def join_here(update: Update, context: BotContext) -> None:
     if found is None:
         return
     if not _anonymous(update):
-        await svc.teams.note_invited(found, _sender(update, svc, "at"))
+        await svc.teams.note_invited(found, *_sender(update, svc))
     await update.effective_chat.send_message(
         "Tap to join privately (you'll see what your coach sees before agreeing):",
         reply_markup=join_markup(context.bot, found),
@@ -263,8 +262,8 @@ async def on_my_member(update: Update, context: BotContext) -> None:
     if change is None or change.chat.type == ChatType.PRIVATE:
         return
     active = change.new_chat_member.status not in GONE
-    team = await svc.teams.set_active(change.chat.id, active)
-    if team is None and active and change.chat.type != ChatType.CHANNEL:
+    has_team = await svc.teams.set_active(change.chat.id, active)
+    if not has_team and active and change.chat.type != ChatType.CHANNEL:
         await change.chat.send_message(
             "Thanks for adding me! 👋 A group admin can create the team with /team."
         )

@@ -12,8 +12,8 @@ from bot.athletes.profiles import consented, load_profile
 from bot.athletes.recording import checkin_history
 from bot.shell import callbacks
 from bot.shell.context import BotContext, Services
-from bot.storage import Team
 from bot.teams.messages import is_admin
+from bot.teams.records import Team
 from handlers.common import answer_query, keyboard
 from rules.model import SESSION_LABELS, CheckIn, Kind
 from rules.trends import direction, heaviness_weeks
@@ -26,8 +26,8 @@ async def _coached_teams(bot: Bot, svc: Services, uid: int, team_ids: list[int])
     """The teams (among `team_ids`) the user coaches and still administers; drops lapsed ones."""
     teams: list[Team] = []
     for team_id in team_ids:
-        team = await svc.store.teams.get(team_id)
-        if not team or str(uid) not in team.get("coaches", {}):
+        team = await svc.teams.get(team_id)
+        if not team or str(uid) not in team.coaches:
             continue
         if await is_admin(bot, team_id, uid):
             teams.append(team)
@@ -53,16 +53,16 @@ async def roster(update: Update, context: BotContext) -> None:
 
 async def _roster_text(svc: Services, team: Team) -> tuple[str, list[tuple[str, str]]]:
     """The roster message of one team and a view button per sharing athlete."""
-    lines = [f"👥 {team['title']}" + ("" if team.get("active") else " (paused: I was removed)")]
+    lines = [f"👥 {team.title}" + ("" if team.active else " (paused: I was removed)")]
     buttons: list[tuple[str, str]] = []
-    for key, member in sorted(team["members"].items(), key=lambda kv: kv[1]["name"] or ""):
+    for key, member in sorted(team.members.items(), key=lambda kv: kv[1].name or ""):
         profile = await load_profile(svc.store, int(key))
         state = "active" if profile is None or profile.active else "inactive (blocked me)"
-        lines.append(f"• {member['name']}: joined {member['joined_at'][:10]}, {state}")
-        buttons.append((f"📈 {member['name']}", f"{VIEW}|{team['id']}|{key}"))
-    if not team["members"]:
+        lines.append(f"• {member.name}: joined {member.since[:10]}, {state}")
+        buttons.append((f"📈 {member.name}", f"{VIEW}|{team.id}|{key}"))
+    if not team.members:
         lines.append("Nobody has joined yet: share the join button from /team.")
-    invited = [i["name"] for i in team.get("invited", {}).values()]
+    invited = [str(person.name) for person in team.invited.values()]
     if invited:
         lines.append(
             "Asked to join but never opened a private chat with me (I can't message them "
@@ -79,13 +79,13 @@ async def on_view(update: Update, context: BotContext) -> None:
     team_id, athlete = parsed or (0, 0)
     teams = await _coached_teams(context.bot, svc, uid, [team_id]) if parsed else []
     profile = await load_profile(svc.store, athlete) if teams else None
-    if not teams or str(athlete) not in teams[0]["members"] or not consented(profile):
+    if not teams or str(athlete) not in teams[0].members or not consented(profile):
         await answer_query(query, "Not available: that athlete doesn't share with you.", alert=True)
         return
     await answer_query(query)
-    team, name = teams[0], teams[0]["members"][str(athlete)]["name"]
+    team, name = teams[0], teams[0].members[str(athlete)].name or "athlete"
     history = await checkin_history(svc.store, athlete)
-    tz_name = team.get("tz") or svc.settings.default_tz
+    tz_name = team.tz
     await update.effective_chat.send_message(athlete_view(name, history, svc.clock.now(), tz_name))
 
 

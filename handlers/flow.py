@@ -12,9 +12,10 @@ from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 from telegram.ext import Application
 
+from bot.athletes.answers import AnswerContext
 from bot.athletes.parsing import zone
 from bot.athletes.profiles import athlete_zone_name, load_profile, new_id
-from bot.athletes.questions import FLOWS, AnswerContext, Flow, Question
+from bot.athletes.questions import FLOWS, Flow, Question
 from bot.shell import callbacks
 from bot.shell.context import BotContext
 from handlers.common import DRAFT, answer_query, keyboard

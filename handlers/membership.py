@@ -17,7 +17,7 @@ from bot.athletes.questions import CHECKIN
 from bot.athletes.service import join_team, leave_team
 from bot.shell import callbacks
 from bot.shell.context import BotContext, Services
-from bot.storage import Team
+from bot.teams.records import Team
 from handlers import checkin as checkin_handlers
 from handlers.common import answer_query, drop_buttons, keyboard
 from handlers.flow import Next, Then, start_flow
@@ -50,12 +50,10 @@ async def _team_for(svc: Services, payload: str) -> Team | None:
     team_id = callbacks.chat_id(f"-{match.group(1)}") if match else None
     if match is None or team_id is None:
         return None
-    team = await svc.store.teams.get(team_id)
-    if team and "moved_to" in team:  # a link from before the group became a supergroup
-        team = await svc.store.teams.get(team["moved_to"])
-    if not team or not team.get("active"):
+    team = await svc.teams.following_moves(team_id)  # links from before a supergroup move work
+    if not team or not team.active:
         return None
-    return team if secrets.compare_digest(team["code"], match.group(2)) else None
+    return team if secrets.compare_digest(team.code, match.group(2)) else None
 
 
 async def start_with_payload(update: Update, context: BotContext) -> None:
@@ -71,7 +69,7 @@ async def start_with_payload(update: Update, context: BotContext) -> None:
     profile = await load_profile(context.services.store, update.effective_user.id)
     if not consented(profile):
         await update.effective_chat.send_message(
-            f"Hi! 👋 Your coach invited you to “{team['title']}”. First a 20-second set-up "
+            f"Hi! 👋 Your coach invited you to “{team.title}”. First a 20-second set-up "
             "for your own recovery advice; then I'll show what joining shares."
         )
         await begin_setup(update, context, Then(Next.JOIN, {"code": payload}))
@@ -86,13 +84,13 @@ async def ask_consent(update: Update, context: BotContext, payload: str) -> None
     if team is None:
         await update.effective_chat.send_message(BAD_LINK)
         return
-    if str(update.effective_user.id) in team["members"]:
+    if str(update.effective_user.id) in team.members:
         await update.effective_chat.send_message(
-            f"You're already in “{team['title']}” ✅ Nothing changed. /leave stops sharing."
+            f"You're already in “{team.title}” ✅ Nothing changed. /leave stops sharing."
         )
         return
     await update.effective_chat.send_message(
-        SHARES.format(title=team["title"]),
+        SHARES.format(title=team.title),
         reply_markup=keyboard(
             [("✅ Join and share", f"{JOIN}|{payload}"), ("Not now", f"{DECLINE}|-")]
         ),
@@ -121,11 +119,11 @@ async def on_join_button(update: Update, context: BotContext) -> None:
         await chat.send_message(BAD_LINK if team is None else "Please finish /start first.")
         return
     member = {"name": user.first_name, "joined_at": svc.clock.now().isoformat()}
-    if not await join_team(svc.store, user.id, team["id"], member):
-        await chat.send_message(f"You're already in “{team['title']}” ✅")
+    if not await join_team(svc.store, user.id, team.id, member):
+        await chat.send_message(f"You're already in “{team.title}” ✅")
         return
     await chat.send_message(
-        f"You're in “{team['title']}” ✅ After each team session I'll send you a check-in "
+        f"You're in “{team.title}” ✅ After each team session I'll send you a check-in "
         "prompt. /leave stops sharing at once."
     )
 
@@ -141,7 +139,8 @@ async def leave(update: Update, context: BotContext) -> None:
     if len(teams) == 1:
         await _leave(update, svc, [int(teams[0])])
         return
-    titles = [((await svc.store.teams.get(int(t))) or {}).get("title", t) for t in teams]
+    found = [await svc.teams.get(int(t)) for t in teams]
+    titles = [team.title if team else t for team, t in zip(found, teams, strict=True)]
     buttons = [(title, f"{LEAVE}|{t}") for title, t in zip(titles, teams, strict=True)]
     await update.effective_chat.send_message(
         "Which team should stop seeing your data?",

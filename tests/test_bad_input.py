@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.athletes.questions import FLOWS, MAX_SLEEP_HOURS, AnswerContext
+from bot.athletes.answers import MAX_SLEEP_HOURS, AnswerContext
+from bot.athletes.questions import FLOWS
 from bot.fakeapi import FakeBotAPI
 from bot.shell.callbacks import chat_id, parse_coach_view
 from tests.conftest import onboard, svc

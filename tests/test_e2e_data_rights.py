@@ -14,6 +14,7 @@ from bot.athletes import service
 from bot.athletes.export import FIELDS
 from bot.fakeapi import FakeBotAPI
 from bot.shell.clock import Clock
+from rules.reminders import Reminder
 from tests.conftest import REPLY, onboard, svc
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_coach import join, set_up_team
@@ -184,7 +185,8 @@ async def test_a_delivery_in_flight_never_brings_an_erased_athlete_back(
     [morning] = [r for r in await store.reminders(UID) if r["kind"] == "readiness"]
     await service.forget(store, UID)
     reminders = svc(bot).reminders
-    await reminders._settle(UID, morning, "sent", clock.now())  # the in-flight delivery's end
+    in_flight = Reminder.from_doc(morning)
+    await reminders._settle(UID, in_flight, "sent", clock.now())  # the in-flight delivery's end
     await reminders._settle(UID, None, "dropped", clock.now())  # or a 403 meanwhile ...
     await store.update_profile(UID, {"active": False}, create=False)
     assert await store.add_reminders(UID, [morning], create=False) == []  # or a team fan-out

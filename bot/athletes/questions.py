@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
-from typing import Any
 
+from bot.athletes import answers
+from bot.athletes.answers import PAIN_WORDS, SESSION_WORDS, Answer, AnswerContext
 from bot.athletes.parsing import (
-    parse_clock,
     parse_finish,
-    parse_minutes,
-    parse_number,
     parse_timezone,
 )
-from rules.model import SESSION_LABELS, SessionType
+from rules.model import SESSION_LABELS
 from rules.scales import EFFORT, LEG_HEAVINESS, Scale
 from rules.scales import MOTIVATION as MOTIVATION_SCALE
-
-Answer = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerContext:
-    """What a parser may need besides the text: the time and the athlete's zone."""
-
-    now: datetime
-    tz: tzinfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,131 +72,10 @@ class Flow:
         return None
 
 
-def _choice(
-    key: str, mapping: dict[str, Any], error: str
-) -> Callable[[str, AnswerContext], Answer]:
-    """A parser that accepts any of the given words (case-insensitive)."""
-
-    def parse(text: str, _ctx: AnswerContext) -> Answer:
-        word = " ".join(text.strip().lower().split())
-        if word not in mapping:
-            raise ValueError(error)
-        value = mapping[word]
-        return value if isinstance(value, dict) else {key: value}
-
-    return parse
-
-
-def _scale(key: str, low: int, high: int) -> Callable[[str, AnswerContext], Answer]:
-    """A parser for a whole number on a scale."""
-    return lambda text, _ctx: {key: parse_number(text, low, high, integer=True)}
-
-
 def _scale_options(low: int, high: int) -> tuple[tuple[str, str], ...]:
     """One button per scale point."""
     return tuple((str(n), str(n)) for n in range(low, high + 1))
 
-
-YES = ("yes", "y", "yeah", "yep", "agree", "i agree", "ok", "sure")
-NO = ("no", "n", "nope", "no thanks", "decline")
-
-
-def _yes_no(key: str, question: str) -> Callable[[str, AnswerContext], Answer]:
-    """A yes/no parser."""
-    words = {w: True for w in YES} | {w: False for w in NO}
-    return _choice(key, words, f"Please tap Yes or No ({question}).")
-
-
-def _duration(text: str, _ctx: AnswerContext) -> Answer:
-    """Session length in minutes, 5 to 600."""
-    minutes = parse_minutes(text)
-    if not 5 <= minutes <= 600:
-        raise ValueError("Please send the session length in minutes, between 5 and 600.")
-    return {"duration_min": minutes}
-
-
-MAX_SLEEP_HOURS = 16
-
-
-SLEEP_HINT = (
-    f"Please send the hours you slept, from 0 to {MAX_SLEEP_HOURS} (e.g. 7.5 or 7h30), or tap Skip."
-)
-
-
-def _sleep(text: str, _ctx: AnswerContext) -> Answer:
-    """Hours slept, 0 to 16 (or 'skip')."""
-    cleaned = text.strip().lower()
-    if cleaned in {"skip", "-", "don't know", "dont know"}:
-        return {"sleep_hours": None}
-    try:
-        if "h" in cleaned and any(c.isdigit() for c in cleaned.split("h", 1)[1]):
-            hours = round(parse_minutes(cleaned) / 60, 2)
-        else:
-            hours = parse_number(cleaned.rstrip("h "), 0, MAX_SLEEP_HOURS, integer=False)
-    except ValueError:
-        raise ValueError(SLEEP_HINT) from None
-    if not 0 <= hours <= MAX_SLEEP_HOURS:
-        raise ValueError(SLEEP_HINT)
-    return {"sleep_hours": hours}
-
-
-def _show_sleep(values: Answer, _ctx: AnswerContext) -> str:
-    """Hours slept in words."""
-    hours = values["sleep_hours"]
-    return "skipped" if hours is None else f"{hours:g} h"
-
-
-def _show_finish(values: Answer, ctx: AnswerContext) -> str:
-    """A finish time as the athlete's clock time."""
-    return f"{datetime.fromisoformat(values['finished_at']).astimezone(ctx.tz):%H:%M}"
-
-
-def _show_off(key: str) -> Callable[[Answer, AnswerContext], str]:
-    """A setting that may be off: its value, or "off"."""
-
-    def show(values: Answer, _ctx: AnswerContext) -> str:
-        value = values[key]
-        return "off" if value is None else "–".join(value) if isinstance(value, list) else value
-
-    return show
-
-
-def _bedtime(text: str, _ctx: AnswerContext) -> Answer:
-    """Usual bedtime as HH:MM."""
-    return {"bedtime": parse_clock(text).strftime("%H:%M")}
-
-
-SESSION_WORDS: dict[str, Any] = {str(t): str(t) for t in SessionType} | {
-    "sprints": "intervals",
-    "interval": "intervals",
-    "hiit": "intervals",
-    "track": "intervals",
-    "weights": "strength",
-    "gym": "strength",
-    "lifting": "strength",
-    "long run": "endurance",
-    "long ride": "endurance",
-    "run": "endurance",
-    "ride": "endurance",
-    "football": "team",
-    "soccer": "team",
-    "basketball": "team",
-    "rugby": "team",
-    "hockey": "team",
-    "recovery": "easy",
-    "easy run": "easy",
-}
-
-PAIN_WORDS: dict[str, Any] = {
-    "none": {"joint_pain": False, "muscle_twitching": False},
-    "no": {"joint_pain": False, "muscle_twitching": False},
-    "neither": {"joint_pain": False, "muscle_twitching": False},
-    "joint": {"joint_pain": True, "muscle_twitching": False},
-    "joint pain": {"joint_pain": True, "muscle_twitching": False},
-    "twitch": {"joint_pain": False, "muscle_twitching": True},
-    "twitching": {"joint_pain": False, "muscle_twitching": True},
-    "both": {"joint_pain": True, "muscle_twitching": True},
-}
 
 CONSENT = Question(
     key="consent",
@@ -221,7 +86,7 @@ CONSENT = Question(
         "and /forget erases it.\n\nOK to store your answers?"
     ),
     options=(("✅ I agree", "yes"), ("No thanks", "no")),
-    parse=_yes_no("consent", "may I store your answers?"),
+    parse=answers.yes_no("consent", "may I store your answers?"),
     columns=2,
 )
 
@@ -252,7 +117,7 @@ BEDTIME = Question(
     title="Bedtime",
     prompt="When do you usually go to bed? Tap one or type a time like 22:45.",
     options=tuple((t, t) for t in ("21:30", "22:00", "22:30", "23:00", "23:30", "00:00")),
-    parse=_bedtime,
+    parse=answers.bedtime,
     columns=3,
 )
 
@@ -269,7 +134,7 @@ FINISHED = Question(
     ),
     parse=lambda text, ctx: {"finished_at": parse_finish(text, ctx.now, ctx.tz).isoformat()},
     columns=3,
-    show=_show_finish,
+    show=answers.show_finish,
 )
 
 SESSION = Question(
@@ -277,7 +142,7 @@ SESSION = Question(
     title="Session",
     prompt="What kind of session was it?",
     options=tuple((label, str(kind)) for kind, label in SESSION_LABELS.items()),
-    parse=_choice(
+    parse=answers.choice(
         "session_type",
         SESSION_WORDS | {label.lower(): str(k) for k, label in SESSION_LABELS.items()},
         "Please tap one of the session types.",
@@ -290,7 +155,7 @@ DURATION = Question(
     title="Duration",
     prompt="How long was it? Tap, or type minutes (e.g. 75).",
     options=tuple((f"{m} min", str(m)) for m in (30, 45, 60, 75, 90, 120)),
-    parse=_duration,
+    parse=answers.duration,
     columns=3,
     show=lambda values, _ctx: f"{values['duration_min']} min",
 )
@@ -303,7 +168,7 @@ def _scale_question(key: str, title: str, prompt: str, low: int, high: int) -> Q
         title=title,
         prompt=prompt,
         options=_scale_options(low, high),
-        parse=_scale(key, low, high),
+        parse=answers.scale(key, low, high),
         columns=min(6, high - low + 1),
     )
 
@@ -328,7 +193,7 @@ BREATHING = Question(
     title="Breathing elevated",
     prompt="Is your breathing still elevated?",
     options=(("Yes", "yes"), ("No", "no")),
-    parse=_yes_no("breathing_elevated", "is your breathing still elevated?"),
+    parse=answers.yes_no("breathing_elevated", "is your breathing still elevated?"),
     columns=2,
 )
 
@@ -342,7 +207,9 @@ PAIN = Question(
         ("Twitching", "twitch"),
         ("Both", "both"),
     ),
-    parse=_choice("joint_pain", PAIN_WORDS, "Please tap Neither, Joint pain, Twitching or Both."),
+    parse=answers.choice(
+        "joint_pain", PAIN_WORDS, "Please tap Neither, Joint pain, Twitching or Both."
+    ),
     columns=2,
     fields=("joint_pain", "muscle_twitching"),
 )
@@ -352,9 +219,9 @@ SLEEP = Question(
     title="Sleep",
     prompt="How many hours did you sleep last night? Tap, or type e.g. 7.5.",
     options=(*((f"{h} h", h) for h in ("5", "6", "7", "8", "9")), ("Skip", "skip")),
-    parse=_sleep,
+    parse=answers.sleep,
     columns=3,
-    show=_show_sleep,
+    show=answers.show_sleep,
 )
 
 
@@ -365,7 +232,7 @@ def _wellness(key: str, title: str, worst: str, best: str) -> Question:
         title=title,
         prompt=f"{title}, 1–5? (1 {worst} · 5 {best})",
         options=_scale_options(1, 5),
-        parse=_scale(key, 1, 5),
+        parse=answers.scale(key, 1, 5),
         columns=5,
     )
 
@@ -377,31 +244,6 @@ READINESS_QUESTIONS = (
     _wellness("stress", "Stress", "highly stressed", "very relaxed"),
     _wellness("mood", "Mood", "very down / irritable", "very positive"),
 )
-
-
-def _optional_clock(key: str) -> Callable[[str, AnswerContext], Answer]:
-    """A time of day as HH:MM, or 'off' for None."""
-
-    def parse(text: str, _ctx: AnswerContext) -> Answer:
-        if text.strip().lower() in {"off", "none", "no", "never"}:
-            return {key: None}
-        return {key: parse_clock(text).strftime("%H:%M")}
-
-    return parse
-
-
-def _quiet_hours(text: str, _ctx: AnswerContext) -> Answer:
-    """'22:00-07:00' (or 'off') -> the quiet period as [start, end] local times."""
-    cleaned = text.strip().lower()
-    if cleaned in {"off", "none", "no"}:
-        return {"quiet_hours": None}
-    parts = [p for p in re.split(r"\s*(?:-|–|to)\s*", cleaned) if p]
-    if len(parts) != 2:
-        raise ValueError("Please send two times like 22:00-07:00, or tap Off.")
-    start, end = (parse_clock(p).strftime("%H:%M") for p in parts)
-    if start == end:
-        raise ValueError("Start and end are the same; please send e.g. 22:00-07:00.")
-    return {"quiet_hours": [start, end]}
 
 
 QUIET_HOURS = Question(
@@ -418,9 +260,9 @@ QUIET_HOURS = Question(
         ("21:00–06:00", "21:00-06:00"),
         ("00:00–08:00", "00:00-08:00"),
     ),
-    parse=_quiet_hours,
+    parse=answers.quiet_hours,
     columns=3,
-    show=_show_off("quiet_hours"),
+    show=answers.show_off("quiet_hours"),
 )
 
 READINESS_TIME = Question(
@@ -431,9 +273,9 @@ READINESS_TIME = Question(
         "mood) at a time you pick, in your time zone. When should I ask? Tap Off to stop."
     ),
     options=(*((t, t) for t in ("06:30", "07:00", "07:30", "08:00", "09:00")), ("Off", "off")),
-    parse=_optional_clock("readiness_at"),
+    parse=answers.optional_clock("readiness_at"),
     columns=3,
-    show=_show_off("readiness_at"),
+    show=answers.show_off("readiness_at"),
 )
 
 ONBOARDING = Flow(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from bot.storage import Store, Team
+from bot.storage import Store, TeamDoc
 from bot.storage.base import Record, ReminderFilter
 from rules.reminders import NUTRITION_KINDS, ReminderStatus
 
@@ -58,10 +58,10 @@ async def export_all(store: Store, uid: int) -> dict[str, list[Record]]:
     return await store.everything(uid) | ({"teams": teams} if teams else {})
 
 
-def add_member(uid: int, member: Record) -> Callable[[Team], bool]:
+def add_member(uid: int, member: Record) -> Callable[[TeamDoc], bool]:
     """A team update adding a member (and dropping their invitation); True if new."""
 
-    def add(team: Team) -> bool:
+    def add(team: TeamDoc) -> bool:
         if not team:
             return False
         key = str(uid)
@@ -81,14 +81,14 @@ def _about(item: Record, uid: int) -> bool:
     return uid in (item.get("uid"), item.get("coach"))
 
 
-def mentions(team: Team, uid: int) -> bool:
+def mentions(team: TeamDoc, uid: int) -> bool:
     """Whether a team document mentions the person anywhere."""
     return any(str(uid) in team.get(section, {}) for section in PERSON_SECTIONS) or any(
         _about(item, uid) for item in team.get("outbox", {}).values()
     )
 
 
-def mentioned(team: Team, uid: int) -> Record:
+def mentioned(team: TeamDoc, uid: int) -> Record:
     """What a team document holds about the person: its id and title, then each mention. An
     alert addressed to them as a coach is about someone else: only that it was sent, and when."""
     found: Record = {"team_id": team["id"], "title": team.get("title")}
@@ -103,10 +103,10 @@ def mentioned(team: Team, uid: int) -> Record:
     return found | ({"alerts": alerts} if alerts else {})
 
 
-def scrub(uid: int) -> Callable[[Team], bool]:
+def scrub(uid: int) -> Callable[[TeamDoc], bool]:
     """A team update removing every mention of the person; True if there was one."""
 
-    def apply(team: Team) -> bool:
+    def apply(team: TeamDoc) -> bool:
         found = mentions(team, uid)
         for section in PERSON_SECTIONS:
             team.get(section, {}).pop(str(uid), None)
@@ -118,11 +118,11 @@ def scrub(uid: int) -> Callable[[Team], bool]:
     return apply
 
 
-def drop_member(uid: int) -> Callable[[Team], bool]:
+def drop_member(uid: int) -> Callable[[TeamDoc], bool]:
     """A team update removing a member and any alert about them not yet sent; True if they
     were a member."""
 
-    def drop(team: Team) -> bool:
+    def drop(team: TeamDoc) -> bool:
         outbox = team.get("outbox", {})
         for key in [k for k, item in outbox.items() if item.get("uid") == uid]:
             del outbox[key]

@@ -1,7 +1,7 @@
 """Durable storage behind a small interface: TinyDB files by default, PostgreSQL when configured."""
 
 from bot.storage.atomic import CorruptDataError, StorageWriteError
-from bot.storage.base import Store, StoreUnavailable, Team, TeamStore
+from bot.storage.base import Store, StoreUnavailable, TeamDoc, TeamStore
 from bot.storage.tiny import PendingReminder, TinyStore
 
 __all__ = [
@@ -10,7 +10,7 @@ __all__ = [
     "StorageWriteError",
     "Store",
     "StoreUnavailable",
-    "Team",
+    "TeamDoc",
     "TeamStore",
     "TinyStore",
 ]

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from rules.reminders import ReminderKind, ReminderStatus
 
 T = TypeVar("T")
-Team = dict[str, Any]
+TeamDoc = dict[str, Any]  # a team as stored (bot/teams/records.py types it)
 Record = dict[str, Any]
 
 
@@ -61,11 +61,11 @@ class TeamStore(ABC):
     """Team documents keyed by their group's chat id, plus each team's next look-up time."""
 
     @abstractmethod
-    async def all(self) -> list[Team]:
+    async def all(self) -> list[TeamDoc]:
         """Every stored team (for rare look-ups such as a coach's roster)."""
 
     @abstractmethod
-    async def get(self, team_id: int) -> Team | None:
+    async def get(self, team_id: int) -> TeamDoc | None:
         """The team stored under this group chat id."""
 
     @abstractmethod
@@ -73,11 +73,11 @@ class TeamStore(ABC):
         """The ids of the teams the person coaches (a /roster reads only these)."""
 
     @abstractmethod
-    async def update(self, team_id: int, fn: Callable[[Team], T]) -> T:
+    async def update(self, team_id: int, fn: Callable[[TeamDoc], T]) -> T:
         """Change a team in one atomic write (`fn` mutates the dict, {} when new, and returns)."""
 
     @abstractmethod
-    async def move(self, old_id: int, new_id: int) -> Team | None:
+    async def move(self, old_id: int, new_id: int) -> TeamDoc | None:
         """Re-key a team whose group became a supergroup, leaving a forwarding stub at the old
         id (old join links keep working); None if there is nothing to move."""
 
@@ -234,7 +234,7 @@ class Store(ABC):
         """Every non-empty table of the athlete as plain lists (for /export); {} if none."""
 
 
-def moved_team(team: Team, new_id: int) -> tuple[Team, Team]:
+def moved_team(team: TeamDoc, new_id: int) -> tuple[TeamDoc, TeamDoc]:
     """(the team under its new id, the stub left at the old id)."""
     return {**team, "id": new_id}, {"id": team["id"], "moved_to": new_id}
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from bot.storage import sql
-from bot.storage.base import Team, TeamStore, moved_team
+from bot.storage.base import TeamDoc, TeamStore, moved_team
 from bot.storage.database import Database, lock_key
 
 T = TypeVar("T")
@@ -23,11 +23,11 @@ class PostgresTeamStore(TeamStore):
         self.db = db
         self.lease = lease
 
-    async def all(self) -> list[Team]:
+    async def all(self) -> list[TeamDoc]:
         """Every stored team."""
         return await self.db.column(sql.TEAMS)
 
-    async def get(self, team_id: int) -> Team | None:
+    async def get(self, team_id: int) -> TeamDoc | None:
         """The team stored under this group chat id."""
         return await self.db.value(sql.TEAM, team_id)
 
@@ -38,7 +38,7 @@ class PostgresTeamStore(TeamStore):
     async def purge_residue(self, uid: int) -> None:
         """Nothing to purge: a team's row is updated in place, no previous version is kept."""
 
-    async def update(self, team_id: int, fn: Callable[[Team], T]) -> T:
+    async def update(self, team_id: int, fn: Callable[[TeamDoc], T]) -> T:
         """Change a team in one transaction under the team's lock."""
         async with self.db.team(team_id) as conn:
             team = await conn.fetchval(sql.TEAM, team_id) or {}
@@ -47,7 +47,7 @@ class PostgresTeamStore(TeamStore):
                 await conn.execute(sql.UPSERT_TEAM, team_id, team)
             return copy.deepcopy(result)
 
-    async def move(self, old_id: int, new_id: int) -> Team | None:
+    async def move(self, old_id: int, new_id: int) -> TeamDoc | None:
         """Re-key the team's row (its schedule with it), leaving a forwarding stub."""
         first, second = sorted((old_id, new_id))
         async with self.db.team(first) as conn:

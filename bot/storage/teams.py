@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from bot.storage.agenda import AT_ONCE, Agenda
 from bot.storage.atomic import AtomicJSONStorage, fsync_dir
-from bot.storage.base import Team, TeamStore, moved_team
+from bot.storage.base import TeamDoc, TeamStore, moved_team
 
 T = TypeVar("T")
 
@@ -36,9 +36,9 @@ class TinyTeamStore(TeamStore):
         """Create the folder (owner-only)."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    def scan(self) -> list[Team]:
+    def scan(self) -> list[TeamDoc]:
         """Parse every team file (CorruptDataError names a broken one) and return the teams."""
-        teams: list[Team] = []
+        teams: list[TeamDoc] = []
         for entry in os.scandir(self.folder):
             stem, dot, ext = entry.name.partition(".")
             if dot and ext == "json" and stem.lstrip("-").isdigit():
@@ -60,12 +60,12 @@ class TinyTeamStore(TeamStore):
         self._storage(team_id)
         return self._locks[team_id]
 
-    def _get_sync(self, team_id: int) -> Team | None:
+    def _get_sync(self, team_id: int) -> TeamDoc | None:
         """A detached copy of the team, or None."""
         with self._lock(team_id):
             return copy.deepcopy(self._storage(team_id).read())
 
-    def _update_sync(self, team_id: int, fn: Callable[[Team], T]) -> T:
+    def _update_sync(self, team_id: int, fn: Callable[[TeamDoc], T]) -> T:
         """Apply `fn` to a copy of the team ({} when new) and write the result atomically."""
         with self._lock(team_id):
             storage = self._storage(team_id)
@@ -76,7 +76,7 @@ class TinyTeamStore(TeamStore):
                 self._note_coaches(team_id, team)
             return copy.deepcopy(result)
 
-    def _note_coaches(self, team_id: int, team: Team) -> None:
+    def _note_coaches(self, team_id: int, team: TeamDoc) -> None:
         """Keep the coach index in step with a team just written."""
         with self._guard:
             if self._coaching is None:  # not built yet: a build under way re-reads this team
@@ -122,19 +122,19 @@ class TinyTeamStore(TeamStore):
 
         await asyncio.to_thread(purge)
 
-    async def all(self) -> list[Team]:
+    async def all(self) -> list[TeamDoc]:
         """Every stored team (for rare look-ups such as a coach's roster)."""
         return await asyncio.to_thread(self.scan)
 
-    async def get(self, team_id: int) -> Team | None:
+    async def get(self, team_id: int) -> TeamDoc | None:
         """The team stored under this group chat id."""
         return await asyncio.to_thread(self._get_sync, team_id)
 
-    async def update(self, team_id: int, fn: Callable[[Team], T]) -> T:
+    async def update(self, team_id: int, fn: Callable[[TeamDoc], T]) -> T:
         """Change a team in one atomic write (`fn` mutates the dict and returns a result)."""
         return await asyncio.to_thread(self._update_sync, team_id, fn)
 
-    def _move_sync(self, old_id: int, new_id: int) -> Team | None:
+    def _move_sync(self, old_id: int, new_id: int) -> TeamDoc | None:
         """Write the team under its new id, then the stub over the old file."""
         with self._lock(old_id):
             team = self._storage(old_id).read()
@@ -150,7 +150,7 @@ class TinyTeamStore(TeamStore):
             self._note_coaches(old_id, stub)
             return copy.deepcopy(moved)
 
-    async def move(self, old_id: int, new_id: int) -> Team | None:
+    async def move(self, old_id: int, new_id: int) -> TeamDoc | None:
         """Re-key the team (its file), leaving a forwarding stub."""
         moved = await asyncio.to_thread(self._move_sync, old_id, new_id)
         if moved is not None and moved.get("active"):
@@ -171,7 +171,7 @@ class TinyTeamStore(TeamStore):
             self.agenda.push(team_id, next_at)
 
 
-def _index_team(index: dict[int, set[int]], team_id: int, team: Team) -> None:
+def _index_team(index: dict[int, set[int]], team_id: int, team: TeamDoc) -> None:
     """Record in `index` (coach -> team ids) exactly the coaches `team` has now."""
     for teams in index.values():
         teams.discard(team_id)

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from bot.storage import dirlock, sql
 from bot.storage.atomic import CorruptDataError, StorageWriteError
-from bot.storage.base import Record, Team
+from bot.storage.base import Record, TeamDoc
 from bot.storage.database import Database
 from bot.storage.postgres import PostgresStore, reminder_row
 from bot.storage.tiny import TinyStore
@@ -147,7 +147,7 @@ async def import_athlete(db: Database, uid: int, tables: dict[str, list[Record]]
         }
 
 
-async def import_team(db: Database, team: Team, now: datetime) -> bool:
+async def import_team(db: Database, team: TeamDoc, now: datetime) -> bool:
     """Add a team unless stored already (an active one due for a look-up at `now`)."""
     async with db.team(team["id"]) as conn:
         due = now if team.get("active") else None

@@ -8,7 +8,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
-from bot.storage import Team
+from bot.teams.records import Team
 from rules.article import SENTENCES
 
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
@@ -39,7 +39,7 @@ def new_code() -> str:
 
 def join_payload(team: Team) -> str:
     """The /start payload of a team's join link (≤ 64 chars of [A-Za-z0-9_-])."""
-    return f"{-int(team['id'])}-{team['code']}"
+    return f"{-team.id}-{team.code}"
 
 
 def deep_link(bot: Bot, payload: str) -> str:
