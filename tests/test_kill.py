@@ -52,6 +52,7 @@ class BotProcess:
             "BOT_TICK_SECONDS": "0.05",
             "BOT_CLOCK_OFFSET_FILE": str(self.offset_file),
             "BOT_FLOOD_MAX_UPDATES": "1000",
+            "BOT_SEND_RATE": "0",  # unpaced, as in-process tests run (conftest.bot_settings)
             "BOT_LOG_LEVEL": "WARNING",
             **({"BOT_DATABASE_URL": database_url} if database_url else {}),
         }
