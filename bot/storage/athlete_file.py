@@ -10,11 +10,51 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
-from bot.storage.atomic import AtomicJSONStorage
+from bot.storage.atomic import AtomicJSONStorage, dumps
 from bot.storage.base import Record, Where
 
 PROFILE, CHECKINS, REMINDERS, STATE = "profile", "checkins", "reminders", "state"
 PROFILE_ID = 1
+
+
+class TableCachingStorage(AtomicJSONStorage):
+    """Keeps each table's JSON as last written, so a batched write encodes only the tables
+    touched in the batch (an answer's draft, not a long history)."""
+
+    def __init__(self, path: Path) -> None:
+        """Nothing encoded yet."""
+        super().__init__(path)
+        self._encoded: dict[str, bytes] = {}
+
+    @property
+    def batching(self) -> bool:
+        """Whether a batch is open (its changes are written when it ends)."""
+        return self._batch_depth > 0
+
+    def touch(self, table: str) -> None:
+        """The table may change: encode it anew on the next write."""
+        self._encoded.pop(table, None)
+
+    def write(self, data: dict[str, Any]) -> None:
+        """Keep `data`; a write outside a batch may have changed any table."""
+        if not self.batching:
+            self._encoded.clear()
+        super().write(data)
+
+    def encode(self) -> bytes:
+        """The file's bytes, reusing the JSON of every untouched table."""
+        parts = [b"{"]
+        for name, rows in (self._data or {}).items():
+            text = self._encoded.get(name)
+            if text is None:
+                text = self._encoded[name] = dumps(rows).encode()
+            parts += [b"," if len(parts) > 1 else b"", dumps(name).encode(), b":", text]
+        return b"".join([*parts, b"}"])
+
+    def discard(self) -> None:
+        """Forget the data and its encodings."""
+        super().discard()
+        self._encoded.clear()
 
 
 class AthleteFile:
@@ -22,11 +62,14 @@ class AthleteFile:
 
     def __init__(self, path: Path) -> None:
         """Open (lazily) the athlete's file."""
-        self.storage = AtomicJSONStorage(path)
+        self.storage = TableCachingStorage(path)
         self.db = TinyDB(storage=lambda: self.storage)
 
     def table(self, name: str) -> Table:
-        """A table without a query cache (the storage already keeps the data in memory)."""
+        """A table without a query cache (the storage already keeps the data in memory); every
+        change is made in a batch through here, so the table is encoded anew when it ends."""
+        if self.storage.batching:
+            self.storage.touch(name)
         return self.db.table(name, cache_size=0)
 
 

@@ -73,6 +73,11 @@ def atomic_write(path: Path, payload: bytes, *, backup: bool = False) -> None:
     fsync_dir(path.parent)
 
 
+def dumps(value: Any) -> str:
+    """Compact JSON, as every data file holds it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def read_json(path: Path) -> Any:
     """Parse a JSON file, or None when it does not exist; CorruptDataError when it is broken."""
     try:
@@ -116,8 +121,7 @@ class AtomicJSONStorage(Storage):
         if not self._dirty:
             return
         try:
-            payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
-            atomic_write(self.path, payload.encode(), backup=True)
+            atomic_write(self.path, self.encode(), backup=True)
         except OSError as exc:
             self.discard()
             raise StorageWriteError(f"could not save {self.path.name}: {exc.strerror}") from exc
@@ -125,6 +129,10 @@ class AtomicJSONStorage(Storage):
             self.discard()  # e.g. a value json cannot encode: never keep unsaved data in memory
             raise
         self._dirty = False
+
+    def encode(self) -> bytes:
+        """The data as the file's bytes."""
+        return dumps(self._data).encode()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
