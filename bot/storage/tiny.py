@@ -82,7 +82,7 @@ class TinyStore(Store):
         OSError, also when another process already runs on this folder)."""
         self.prepare()
         dirlock.hold(self.data_dir)
-        for item in self.scan():
+        for item in self._pending():  # one at a time: no list of every record at once
             self._index(item.user_id, [item.record])
         for team in self.teams.scan():
             if team.get("active"):
@@ -108,15 +108,17 @@ class TinyStore(Store):
 
     def scan(self) -> list[PendingReminder]:
         """Parse every data file (CorruptDataError names a broken one); return pending reminders."""
-        found: list[PendingReminder] = []
+        return list(self._pending())
+
+    def _pending(self) -> Iterator[PendingReminder]:
+        """Parse every data file in turn and yield its pending reminders."""
         for uid in self.athlete_ids():
             storage = AtomicJSONStorage(self.path(uid))
             data = storage.read() or {}
             check_shape(storage.path, data)
             for record in data.get(REMINDERS, {}).values():
                 if pending(record):
-                    found.append(PendingReminder(uid, record))
-        return found
+                    yield PendingReminder(uid, record)
 
     # -- plumbing ---------------------------------------------------------------------------
 
