@@ -69,9 +69,10 @@ async def team(update: Update, context: BotContext) -> None:
         return
     svc, chat = context.services, update.effective_chat
     arg = " ".join(context.args or [])
-    new_link = arg.lower() == "newlink"
+    wants_link = arg.lower() == "newlink"
+    new_link = wants_link and await svc.teams.get(chat.id) is not None  # a new team has one
     try:
-        tz = parse_timezone(arg) if arg and not new_link else None
+        tz = parse_timezone(arg) if arg and not wants_link else None
     except ValueError as exc:
         await chat.send_message(f"🤔 {exc}\nUsage: /team, /team Europe/Madrid, /team newlink")
         return

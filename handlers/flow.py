@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -15,7 +16,7 @@ from telegram.ext import Application
 from bot.athletes.answers import AnswerContext
 from bot.athletes.parsing import zone
 from bot.athletes.profiles import athlete_zone_name, load_profile, new_id
-from bot.athletes.questions import FLOWS, Flow, Question
+from bot.athletes.questions import CHECKIN, FLOWS, FOLLOWUP, READINESS, Flow, Question
 from bot.shell import callbacks
 from bot.shell.context import BotContext
 from handlers.common import DRAFT, answer_query, keyboard
@@ -25,6 +26,13 @@ Tapped = tuple[CallbackQuery | None, str]  # the tapped message (if any), the co
 HOOKS = "flow_hooks"
 
 BACK_LABEL = "◀ Back"
+TIMELY = frozenset({CHECKIN.name, FOLLOWUP.name, READINESS.name})  # answers about "right now"
+DRAFT_TTL = timedelta(hours=6)
+EXPIRED = (
+    "Your unfinished check-in from {when} has expired: how your legs feel then isn't how they "
+    "feel now. /checkin starts a new one."
+)
+DROPPED = "(This replaces your unfinished check-in; /checkin starts a new one.)"
 STALE = "That button belongs to an earlier question. Please use the latest message."
 
 
@@ -124,9 +132,12 @@ async def start_flow(
     prefill: Answers | None = None,
     then: Then | None = None,
 ) -> None:
-    """Begin `flow` for the user (replacing any unfinished one) and ask its first question."""
+    """Begin `flow` for the user (replacing any unfinished one, and saying so when that was a
+    check-in) and ask its first question."""
     svc = context.services
     profile = await load_profile(svc.store, update.effective_user.id)
+    earlier = await current_draft(update, context)
+    dropped = earlier is not None and earlier.flow in TIMELY
     answers = dict(prefill or {})
     draft = Draft(
         flow=flow.name,
@@ -139,13 +150,26 @@ async def start_flow(
         tz=athlete_zone_name(profile, svc.settings.default_tz),
         then=then,
     )
-    await _advance(update, context, draft, flow.next_step(draft.answers))
+    note = DROPPED if dropped else ""
+    await _advance(update, context, draft, flow.next_step(draft.answers), (None, note))
 
 
 async def current_draft(update: Update, context: BotContext) -> Draft | None:
-    """The user's unfinished flow, if any."""
-    doc = await context.services.store.state(update.effective_user.id, DRAFT)
-    return Draft.from_doc(doc) if doc else None
+    """The user's unfinished flow, if any; a check-in left too long expires (its "right now"
+    answers would be stale) and the athlete is told."""
+    svc = context.services
+    uid = update.effective_user.id
+    doc = await svc.store.state(uid, DRAFT)
+    draft = Draft.from_doc(doc) if doc else None
+    if draft is None or draft.flow not in TIMELY:
+        return draft
+    started = datetime.fromisoformat(draft.started_at)
+    if svc.clock.now() - started <= DRAFT_TTL:
+        return draft
+    await svc.store.set_state(uid, DRAFT, None)
+    local = started.astimezone(zone(draft.tz))
+    await update.effective_chat.send_message(EXPIRED.format(when=f"{local:%a %H:%M}"))
+    return None
 
 
 async def ask(
@@ -281,6 +305,8 @@ async def _advance(
         if query is not None:
             with suppress(BadRequest):
                 await query.edit_message_text(confirmation)
+        elif confirmation:  # a typed last answer is confirmed like a tapped one
+            await update.effective_chat.send_message(confirmation)
         await hooks(context).completions[draft.flow](update, context, draft)
         return
     draft.step = step

@@ -18,7 +18,6 @@ from handlers.common import answer_query, drop_buttons, keyboard
 from rules.load import local_day, sessions
 from rules.trends import chart_days
 
-MIN_CHART_DAYS = 7
 MAX_CHART_DAYS = 42
 NOTHING_YET = "No check-ins yet. After training, send /checkin: your history starts there."
 NUMBERS_LABEL = "📊 The numbers behind this"
@@ -42,7 +41,7 @@ async def history(update: Update, context: BotContext) -> None:
     if not sessions(checkins):
         return
     first = min(local_day(c, tz) for c in checkins)
-    days = tuple(chart_days(checkins, tz, today, chart_span(first, today)))
+    days = tuple(chart_days(checkins, tz, today, chart_span(first, today), now))
     png = await asyncio.to_thread(cached_chart, days)
     await update.effective_chat.send_photo(
         InputFile(png, filename="history.png"),
@@ -51,8 +50,8 @@ async def history(update: Update, context: BotContext) -> None:
 
 
 def chart_span(first: date, today: date) -> int:
-    """Days the chart shows: from the first check-in (at least a week, at most six)."""
-    return min(MAX_CHART_DAYS, max(MIN_CHART_DAYS, (today - first).days + 1))
+    """Days the chart shows: from the first check-in's day to today, at most six weeks."""
+    return min(MAX_CHART_DAYS, (today - first).days + 1)
 
 
 async def on_numbers(update: Update, context: BotContext) -> None:

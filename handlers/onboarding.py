@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import BadRequest
 
 from bot.athletes.parsing import zone
-from bot.athletes.profiles import consented, load_profile
+from bot.athletes.profiles import Profile, consented, load_profile
 from bot.athletes.questions import CONSENT, ONBOARDING
 from bot.athletes.replanning import reschedule
 from bot.athletes.service import forget
@@ -67,9 +67,7 @@ async def begin_setup(update: Update, context: BotContext, then: Then | None = N
     buttons carry what to continue with, so an unanswered or declined question leaves no trace."""
     profile = await load_profile(context.services.store, update.effective_user.id)
     if profile is not None:  # stored answers are not asked again: only consent is
-        known = {"tz": profile.tz, "bedtime": profile.bedtime}
-        stored = {key: value for key, value in known.items() if value}
-        await start_flow(update, context, ONBOARDING, prefill=stored, then=then)
+        await start_flow(update, context, ONBOARDING, prefill=_known(profile), then=then)
         return
     agree = callbacks.consent_yes(str(then.next) if then else "")
     if then and then.next is Next.JOIN:
@@ -85,9 +83,12 @@ async def on_consent(update: Update, context: BotContext) -> None:
     query = update.callback_query
     parsed = callbacks.parse_consent(query.data or "")
     await answer_query(query)
-    if await load_profile(context.services.store, update.effective_user.id) is not None:
-        await drop_buttons(query)  # an old question: /start and /settings change consent
-        await update.effective_chat.send_message(ALREADY_SET_UP)
+    profile = await load_profile(context.services.store, update.effective_user.id)
+    if consented(profile) or (profile is not None and parsed is None):
+        await drop_buttons(query)  # an old question: /settings changes consent
+        await update.effective_chat.send_message(
+            ALREADY_SET_UP if consented(profile) else STILL_WITHDRAWN
+        )
         return
     if parsed is None:
         with suppress(BadRequest):
@@ -96,7 +97,14 @@ async def on_consent(update: Update, context: BotContext) -> None:
         return
     with suppress(BadRequest):
         await query.edit_message_text("✓ Consent: I agree")
-    await start_flow(update, context, ONBOARDING, prefill={"consent": True}, then=_then(*parsed))
+    prefill = {"consent": True} | _known(profile)  # agreeing again keeps what was stored
+    await start_flow(update, context, ONBOARDING, prefill=prefill, then=_then(*parsed))
+
+
+def _known(profile: Profile | None) -> dict[str, str]:
+    """The stored answers set-up does not ask again (time zone, bedtime)."""
+    known = {"tz": profile.tz, "bedtime": profile.bedtime} if profile else {}
+    return {key: value for key, value in known.items() if value}
 
 
 def _then(step: str, code: str) -> Then | None:

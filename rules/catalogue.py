@@ -152,7 +152,7 @@ def _refuel(f: Facts) -> str:
         return f"Eat a 3:1 carb-to-protein snack now: your 60-minute window closes at {deadline}."
     return (
         f"Eat a 3:1 carb-to-protein snack by {deadline} ({f.refuel_minutes_left} min left): "
-        "it refills your legs' fuel fastest."
+        "it speeds up refilling your legs' fuel."
     )
 
 

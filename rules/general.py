@@ -16,16 +16,12 @@ WHY = {
     "brain's read of overall tiredness.",
 }
 REFUEL = (
-    "Eat a 3:1 carb-to-protein snack within 30–60 minutes of finishing: it refills your legs' "
-    "fuel fastest."
-)
-REFUEL_EASY = (
-    "After a short easy session there's little fuel to refill; after longer or harder ones, "
-    "eat a 3:1 carb-to-protein snack within 30–60 minutes."
+    "Eat a 3:1 carb-to-protein snack within 30–60 minutes of finishing: it speeds up refilling "
+    "your legs' fuel."
 )
 CAUTION = (
-    "If heaviness lasts beyond 48 hours with joint pain or sharp muscle twitching, ease off: "
-    "recovery may be compromised, not just delayed."
+    "If the heaviness lasts beyond 48 hours, especially with joint pain or sharp muscle "
+    "twitching, ease off: recovery may be compromised, not just delayed."
 )
 FOOTER = "General guidance from a sports-science article, not a diagnosis. Nothing was stored."
 
@@ -41,9 +37,8 @@ def why_heavy(session: SessionType) -> str:
 
 def general_tips(session: SessionType) -> str:
     """The general reply for one kind of session: refuel, sleep, why, when to be careful."""
-    refuel = REFUEL_EASY if session is SessionType.EASY else REFUEL
     return (
-        f"General tips after {SESSION_LABELS[session].lower()}:\n• {refuel}\n"
+        f"General tips after {SESSION_LABELS[session].lower()}:\n• {REFUEL}\n"
         f"• Make sleep a priority tonight: {SLEEP_WHY}.\n• {why_heavy(session)}\n"
         f"• {CAUTION}\n\n{FOOTER}"
     )

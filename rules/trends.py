@@ -41,12 +41,15 @@ def direction(recent: float, before: float) -> int:
     return 1 if recent > before else -1
 
 
-def refuelled_in_time(checkin: CheckIn) -> bool | None:
-    """True/False for a session we asked about; None if the window had closed at check-in."""
+def refuelled_in_time(checkin: CheckIn, now: datetime | None = None) -> bool | None:
+    """True/False for a session we asked about; None if the window had closed at check-in, or
+    (as of `now`) is still open with no meal logged: not missed yet."""
     if checkin.finished_at is None:
         return None
     closes = checkin.finished_at + REFUEL_WINDOW
     if checkin.created_at > closes:
+        return None
+    if checkin.refuelled_at is None and now is not None and now <= closes:
         return None
     return checkin.refuelled_at is not None and checkin.refuelled_at <= closes
 
@@ -65,22 +68,24 @@ class HitRate:
         return f"refuelled in time on {self.hits} of your last {self.counted} sessions"
 
 
-def hit_rate(checkins: Iterable[CheckIn], last: int = HIT_RATE_SESSIONS) -> HitRate:
-    """The nutrition-window hit rate over the most recent sessions that count."""
+def hit_rate(
+    checkins: Iterable[CheckIn], now: datetime | None = None, last: int = HIT_RATE_SESSIONS
+) -> HitRate:
+    """The nutrition-window hit rate over the most recent sessions that count (as of `now`)."""
     known = [
         ok
         for c in sorted(sessions(checkins), key=lambda c: c.observed_at)
-        if (ok := refuelled_in_time(c)) is not None
+        if (ok := refuelled_in_time(c, now)) is not None
     ][-last:]
     return HitRate(hits=sum(known), counted=len(known))
 
 
-def refuel_streak(checkins: Iterable[CheckIn]) -> int:
+def refuel_streak(checkins: Iterable[CheckIn], now: datetime | None = None) -> int:
     """How many of the latest counted sessions in a row were refuelled in time."""
     count = 0
     ordered = sorted(sessions(checkins), key=lambda c: c.observed_at, reverse=True)
     for checkin in ordered:
-        ok = refuelled_in_time(checkin)
+        ok = refuelled_in_time(checkin, now)
         if ok is None:
             continue
         if not ok:
@@ -121,7 +126,9 @@ class Day:
     missed_refuel: bool
 
 
-def chart_days(checkins: Sequence[CheckIn], tz: tzinfo, today: date, days: int) -> list[Day]:
+def chart_days(
+    checkins: Sequence[CheckIn], tz: tzinfo, today: date, days: int, now: datetime | None = None
+) -> list[Day]:
     """Per-day heaviness (worst answer), session load, red flags and missed refuel windows."""
     start = today - timedelta(days=days - 1)
     rows = {start + timedelta(days=n): _Acc() for n in range(days)}
@@ -135,7 +142,7 @@ def chart_days(checkins: Sequence[CheckIn], tz: tzinfo, today: date, days: int) 
         acc.red_flag |= build_facts(
             checkin, checkins, checkin.created_at, tz=tz, bedtime=None
         ).red_flag
-        acc.missed |= refuelled_in_time(checkin) is False
+        acc.missed |= refuelled_in_time(checkin, now) is False
     return [Day(d, a.heaviness, a.load, a.red_flag, a.missed) for d, a in rows.items()]
 
 

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.fakeapi import BotEvent, FakeBotAPI, FakeUser
+from bot.shell.clock import Clock
 from rules.engine import MAX_REPLY_CHARS
-from tests.conftest import onboard, svc, withdraw
+from tests.conftest import REPLY, onboard, svc, withdraw
 
 ANSWERS = ["Just now", "Intervals", "60 min", "8", "8", "2", "Yes", "Neither", "7 h"]
 
@@ -423,3 +424,68 @@ async def test_a_known_athlete_gets_a_short_menu_and_is_not_asked_again(
     done = await user.expect("All set")
     assert "Europe/Berlin" in done.text
     assert not [e for e in user.events[-3:] if "time zone?" in (e.text or "")]
+
+
+def _to_local_noon(clock: Clock, zone: ZoneInfo) -> None:
+    """Move the clock to the next 12:00 in `zone`."""
+    local = clock.now().astimezone(zone)
+    noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
+    clock.advance((noon if noon > local else noon + timedelta(days=1)) - local)
+
+
+async def test_typed_answers_are_confirmed_with_the_day_and_evening_bedtimes(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """A bare bedtime hour is the evening; a finish time later than now is yesterday's and
+    says so; the typed last answer is confirmed too."""
+    _to_local_noon(clock, ZoneInfo("Europe/Berlin"))
+    user = api.user(534)
+    await user.send("/start")
+    await user.expect("OK to store")
+    await user.press("I agree")
+    await user.expect("time zone")
+    await user.send("Berlin")
+    await user.expect("go to bed")
+    await user.send("10")
+    assert "Bedtime: 22:00" in (await user.expect("All set")).text
+    await user.send("/checkin")
+    await user.expect("When did your session finish")
+    await user.send("18:40")
+    assert (await user.expect("kind of session")).text.startswith("✓ Finished: yesterday 18:40")
+    for label, after in (
+        ("Easy / recovery", "How long"),
+        ("30 min", "How hard"),
+        ("2", "How heavy"),
+        ("2", "motivated"),
+        ("4", "breathing"),
+        ("No", "joint pain"),
+        ("Neither", "sleep"),
+    ):
+        await user.press(label)
+        await user.expect(after)
+    await user.send("8")
+    await user.expect("✓ Sleep: 8 h")
+    await user.expect(REPLY)
+
+
+async def test_a_check_in_left_for_hours_expires_and_other_flows_say_they_replace_it(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """'Right now' answers go stale: after 6 h the draft is dropped with a word; a settings
+    question asked meanwhile says it replaces the check-in."""
+    user = api.user(535)
+    await onboard(user)
+    await user.send("/checkin")
+    await user.expect("When did your session finish")
+    await user.press("Just now")
+    await user.expect("kind of session")
+    clock.advance(timedelta(hours=7))
+    await user.press("Intervals")
+    await user.expect("has expired")
+    assert await svc(bot).store.state(535, "draft") is None
+    await user.send("/checkin")
+    assert "(1/9)" in (await user.expect("When did your session finish")).text
+    await user.send("/settings")
+    await user.expect("Your settings")
+    await user.press_data("set|bed")
+    assert "replaces your unfinished check-in" in (await user.expect("go to bed")).text

@@ -556,3 +556,26 @@ async def test_a_new_join_link_says_the_old_one_stopped_working(api: FakeBotAPI,
     await ben.send(f"/start {new}")
     await ben.expect("your coaches will see")
     assert "62" in (await svc(bot).store.teams.get(GROUP))["members"]
+
+
+async def test_a_one_off_session_that_already_ended_is_refused(
+    api: FakeBotAPI, bot, clock: Clock
+) -> None:
+    """A one-off whose end has passed would never prompt anyone: it is refused, not accepted."""
+    group, coach = api.group(GROUP, "Harriers"), api.user(71, "Kim")
+    await set_up_team(api, coach, group)
+    noon = clock.now().replace(hour=12, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    jump_to(clock, noon)  # a known time of day: the session below is today's, and over
+    start = noon - timedelta(hours=3)
+    await group.send(coach, f"/session {start:%Y-%m-%d %H:%M} 60")
+    await group.expect("already ended")
+    assert (await svc(bot).store.teams.get(GROUP))["sessions"] == {}
+
+
+async def test_newlink_on_a_group_without_a_team_just_creates_it(api: FakeBotAPI, bot) -> None:
+    """No old link existed, so nothing says one stopped working."""
+    group, coach = api.group(GROUP, "Harriers"), api.user(72, "Kim")
+    api.set_chat_member(group.chat_id, coach.id, "administrator")
+    await group.send(coach, "/team newlink")
+    ready = await group.expect("is ready")
+    assert "stopped working" not in ready.text

@@ -73,6 +73,12 @@ async def test_history_lists_checkins_and_sends_a_chart(api: FakeBotAPI, bot, cl
     await answer_all(user, LIGHT)
     await user.expect(REPLY)
     await user.send("/history")
+    early = (await user.expect("Your recovery so far")).text
+    assert "refuel missed" not in early  # its window is still open: not missed yet
+    assert "refuelled in time on your last session: yes" in early
+    await user.expect(kind="photo")
+    clock.advance(timedelta(minutes=61))
+    await user.send("/history")
     message = await user.expect("Your recovery so far")
     text = message.text
     assert "2 check-ins since" in text
@@ -264,9 +270,12 @@ async def test_after_withdrawal_already_ate_and_old_consent_buttons_store_nothin
     await user.expect("withdrawn consent", kind="callback_answer")
     [record] = await svc(bot).store.checkins(710)
     assert record["refuelled_at"] is None
-    await user.press_data("c|n")  # a consent question from long ago
-    await user.expect("old question")
+    await user.press_data("c|n")  # a consent question from long ago: nothing changes
+    await user.expect("consent stays withdrawn")
     assert (await svc(bot).store.profile(710))["consent"] is False
+    await user.press_data("c|y|")  # agreeing on it asks nothing already stored
+    await user.expect("All set")
+    assert (await svc(bot).store.profile(710))["consent"] is True
 
 
 async def test_morning_checkin_tapped_after_withdrawal_asks_it_after_setup(

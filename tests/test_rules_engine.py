@@ -729,5 +729,5 @@ def test_general_tips_fit_one_screen_and_promise_no_clock_time(session: SessionT
     text = general_tips(session)
     assert len(text) <= MAX_REPLY_CHARS
     assert "3:1 carb" in text
-    assert "beyond 48 hours with joint pain or sharp muscle twitching" in text
+    assert "beyond 48 hours, especially with joint pain or sharp muscle twitching" in text
     assert not re.search(r"\d{1,2}:\d{2}", text)

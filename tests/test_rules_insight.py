@@ -176,6 +176,10 @@ def test_refuel_in_time_definition():
     assert refuelled_in_time(_with(base, refuelled_at=closes + timedelta(seconds=1))) is False
     late_checkin = _with(base, created_at=closes + timedelta(minutes=1))
     assert refuelled_in_time(late_checkin) is None
+    # while the window is still open and nothing is logged, it is not missed yet
+    assert refuelled_in_time(base, now=closes) is None
+    assert refuelled_in_time(base, now=closes + timedelta(seconds=1)) is False
+    assert refuelled_in_time(_with(base, refuelled_at=closes), now=closes) is True
 
 
 def _with(checkin: CheckIn, **changes) -> CheckIn:

@@ -92,8 +92,10 @@ def show_sleep(values: Answer, _ctx: AnswerContext) -> str:
 
 
 def show_finish(values: Answer, ctx: AnswerContext) -> str:
-    """A finish time as the athlete's clock time."""
-    return f"{datetime.fromisoformat(values['finished_at']).astimezone(ctx.tz):%H:%M}"
+    """A finish time as the athlete's clock time, "yesterday" when it was."""
+    local = datetime.fromisoformat(values["finished_at"]).astimezone(ctx.tz)
+    day = "" if local.date() == ctx.now.astimezone(ctx.tz).date() else "yesterday "
+    return f"{day}{local:%H:%M}"
 
 
 def show_off(key: str) -> Callable[[Answer, AnswerContext], str]:
@@ -107,7 +109,11 @@ def show_off(key: str) -> Callable[[Answer, AnswerContext], str]:
 
 
 def bedtime(text: str, _ctx: AnswerContext) -> Answer:
-    """Usual bedtime as HH:MM."""
+    """Usual bedtime as HH:MM; a bare hour from 6 to 12 means the evening ("10" is 22:00, "12"
+    midnight), one from 1 to 5 the small hours."""
+    cleaned = text.strip()
+    if cleaned.isdigit() and 6 <= int(cleaned) <= 12:
+        return {"bedtime": f"{(int(cleaned) + 12) % 24:02d}:00"}
     return {"bedtime": parse_clock(text).strftime("%H:%M")}
 
 

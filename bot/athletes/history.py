@@ -29,10 +29,10 @@ LOAD_NOTE = (
     "2020, Int J Sports Physiol Perform (acute:chronic ratio); Thornton et al. 2019, Int J "
     "Sports Physiol Perform (z-scores against your own baseline)."
 )
-REFUEL_MARK = {True: "refuelled ✅", False: "refuel missed", None: ""}
+REFUEL_MARK = {True: "refuelled ✅", False: "refuel missed", None: ""}  # None: not known (yet)
 
 
-def line(checkin: CheckIn, tz: tzinfo) -> str:
+def line(checkin: CheckIn, tz: tzinfo, now: datetime) -> str:
     """One compact line for a check-in, follow-up or readiness answer."""
     when = checkin.observed_at.astimezone(tz).strftime("%a %d %b %H:%M")
     if checkin.kind is Kind.READINESS:
@@ -49,7 +49,7 @@ def line(checkin: CheckIn, tz: tzinfo) -> str:
         parts.append(f"legs {checkin.leg_heaviness}/10 ({band})")
     if checkin.red_signs:
         parts.append(f"⚠️ {checkin.signs}")
-    if checkin.kind is Kind.CHECKIN and (mark := REFUEL_MARK[refuelled_in_time(checkin)]):
+    if checkin.kind is Kind.CHECKIN and (mark := REFUEL_MARK[refuelled_in_time(checkin, now)]):
         parts.append(mark)
     return "• " + " · ".join(parts)
 
@@ -113,9 +113,9 @@ def _summary(checkins: Sequence[CheckIn], tz: tzinfo, today: date, now: datetime
             f"• This week your legs feel {way[direction(recent, before)]} the week before "
             f"({recent:.1f} vs {before:.1f} out of 10)."
         )
-    rate = hit_rate(checkins)
+    rate = hit_rate(checkins, now)
     if rate.counted:
-        lines.append(f"• Refuel: {rate.render()} ({refuel_streak(checkins)} in a row).")
+        lines.append(f"• Refuel: {rate.render()} ({refuel_streak(checkins, now)} in a row).")
     weeks = week_streak(checkins, tz, today)
     if weeks > 1:
         lines.append(f"• {weeks} weeks in a row with a check-in: keep it up.")
@@ -132,7 +132,7 @@ def _summary(checkins: Sequence[CheckIn], tz: tzinfo, today: date, now: datetime
 def render_history(checkins: Sequence[CheckIn], tz: tzinfo, today: date, now: datetime) -> str:
     """The /history message: plain sentences first, then the latest check-ins in time order."""
     ordered = sorted(checkins, key=lambda c: c.observed_at)
-    recent = [line(c, tz) for c in ordered[-LIST_LAST:]]
+    recent = [line(c, tz, now) for c in ordered[-LIST_LAST:]]
     return "\n".join(_summary(ordered, tz, today, now)) + "\n\nLatest:\n" + "\n".join(recent)
 
 

@@ -250,8 +250,9 @@ QUIET_HOURS = Question(
     key="quiet_hours",
     title="Quiet hours",
     prompt=(
-        "Quiet hours: reminders that fall inside them wait until they end (and are skipped if "
-        "they'd be too late by then). Tap one or type e.g. 22:30-06:30."
+        "Quiet hours: reminders that fall inside them wait until they end (skipped if too late "
+        "by then; the bedtime wind-down comes just before instead, and the morning check-in "
+        "at the time you picked). Tap one or type e.g. 22:30-06:30."
     ),
     options=(
         ("Off", "off"),

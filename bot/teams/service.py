@@ -8,13 +8,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from bot.athletes.parsing import zone
 from bot.athletes.profiles import consented, load_profile
 from bot.athletes.recording import checkin_history
 from bot.shell.clock import Clock
 from bot.storage import Store
 from bot.teams.messages import new_code
 from bot.teams.records import OutboxItem, OutboxKind, Person, Team, is_team
-from bot.teams.timetable import add_session
+from bot.teams.timetable import add_session, next_end
 from rules.model import CheckIn
 from rules.team import TeamSummary, session_checkin, summarise
 
@@ -151,8 +152,15 @@ class TeamService:
             await self.change(team.id, lambda t: t.invited.setdefault(str(uid), person))
 
     async def schedule(self, team_id: int, session: dict[str, Any]) -> str | None:
-        """Add a session (None) or say why it is refused."""
-        refused = await self.change(team_id, lambda team: add_session(team.sessions, session))
+        """Add a session (None) or say why it is refused (a one-off that has already ended)."""
+        now = self.clock.now()
+
+        def add(team: Team) -> str | None:
+            if next_end(session, zone(team.tz), now) is None:
+                return "That session has already ended: schedule one that ends later."
+            return add_session(team.sessions, session)
+
+        refused = await self.change(team_id, add)
         if not refused:
             await self.wake(team_id)
         return refused
