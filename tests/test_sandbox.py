@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 
 class Terminal:
     """A `python -m bot sandbox` process with line-based input and output."""
@@ -147,6 +149,7 @@ async def test_files_are_saved_wait_shows_the_time_and_the_log_has_its_file(
 MEMBERS = ("Ana", "Ben", "Dee", "Cy")
 
 
+@pytest.mark.chaos  # a whole-process tour of several simulated days: with the other trials
 async def test_coach_mode_team_session_prompts_report_and_red_flag(tmp_path: Path) -> None:
     """A coach sets up a team, schedules a session and sees prompts, the summary and an alert."""
     async with sandbox(tmp_path / "sandbox", "--team") as term:
