@@ -176,3 +176,30 @@ async def test_a_daily_reminder_cancelled_meanwhile_is_not_renewed(store: Store)
     await store.update_reminders(UID, (PENDING,), {"status": "cancelled"})
     await Reminders(store, Clock())._settle(UID, Reminder.from_doc(daily), "sent", MORNING)
     assert [r["status"] for r in await store.reminders(UID)] == ["cancelled"]
+
+
+async def test_a_claim_that_waited_past_half_its_lease_is_handed_back_unsent(
+    store: Store,
+) -> None:
+    """A claim kept waiting for a send slot may have run out (another worker may be sending
+    it): the dispatcher hands it back instead of sending it late."""
+    from bot.athletes.reminders import Reminders
+    from bot.shell.clock import Clock
+
+    clock = Clock()
+    now = clock.now()
+    due = {
+        "id": "r2",
+        "user_id": UID,
+        "checkin_id": None,
+        "kind": "bedtime",
+        "due_at": now.isoformat(),
+        "expires_at": (now + timedelta(hours=1)).isoformat(),
+        "text": "Wind down",
+        "status": "pending",
+    }
+    await store.add_reminders(UID, [due])
+    stale = Reminders(store, clock, lease=timedelta(seconds=-2))  # every claim is past it
+    await stale._deliver(None, (UID, "r2"))  # the bot is never reached: no send
+    [record] = await store.reminders(UID)
+    assert record["status"] == "pending"

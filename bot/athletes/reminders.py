@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot
@@ -27,16 +27,20 @@ log = logging.getLogger(__name__)
 
 JOB_NAME = "reminder-tick"
 MAX_PARALLEL_SENDS = 64
+DEFAULT_LEASE = timedelta(seconds=60)
 Claimed = tuple[int, str]  # (athlete, reminder id)
 
 
 class Reminders:
     """Claims due reminders from the store and delivers each at most once per claim."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
-        """Deliver the reminders of `store`, judged against `clock`."""
+    def __init__(self, store: Store, clock: Clock, lease: timedelta = DEFAULT_LEASE) -> None:
+        """Deliver the reminders of `store`, judged against `clock`; a claim lasts `lease`."""
         self.store = store
         self.clock = clock
+        # A claim waiting this long for a send slot is handed back rather than sent: its lease
+        # may be over, and another worker may already be sending the same reminder.
+        self.send_within = lease / 2
         # Sent, but the "sent" mark could not be written yet: never send these again.
         self._delivered: set[str] = set()
         self._limit = asyncio.Semaphore(MAX_PARALLEL_SENDS)
@@ -65,14 +69,17 @@ class Reminders:
     async def _deliver(self, bot: Bot, claim: Claimed) -> None:
         """Send one reminder if it is still pending and useful; record the outcome."""
         user_id, reminder_id = claim
+        claimed_at = self.clock.now()
         try:
             async with self._limit:
-                await self._deliver_once(bot, user_id, reminder_id)
+                await self._deliver_once(bot, user_id, reminder_id, claimed_at)
         except StorageWriteError as exc:
             log.error("reminder %s: could not record outcome: %s", reminder_id, exc)
             await self._retry(user_id, reminder_id, self.clock.now() + RETRY_NETWORK)
 
-    async def _deliver_once(self, bot: Bot, user_id: int, reminder_id: str) -> None:
+    async def _deliver_once(
+        self, bot: Bot, user_id: int, reminder_id: str, claimed_at: datetime
+    ) -> None:
         """The delivery steps for one reminder."""
         doc = await self.store.reminder(user_id, reminder_id)
         record = Reminder.from_doc(doc) if doc else None
@@ -99,6 +106,9 @@ class Reminders:
         since = record.extra.get("unless_checkin_since")
         if since and await self._checked_in(user_id, datetime.fromisoformat(since)):
             await self._settle(user_id, record, ReminderStatus.CANCELLED, now, reason="checked in")
+            return
+        if self.clock.now() - claimed_at > self.send_within:  # never send on a stale claim
+            await self._retry(user_id, reminder_id, self.clock.now())
             return
         outcome = await send_once(bot, user_id, record.text, markup_for(record, now), now)
         if outcome.outcome is Outcome.RETRY and outcome.retry_at is not None:

@@ -34,7 +34,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     """The fully wired Application; reads every data file first (OSError, CorruptDataError)."""
     store = make_store(settings)
     clock = clock or make_clock(settings.clock_offset_file)
-    reminders = Reminders(store, clock)
+    reminders = Reminders(store, clock, timedelta(seconds=settings.claim_lease_seconds))
     teams = TeamService(store, clock, settings.default_tz)
     builder = (
         Application.builder()
