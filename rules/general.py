@@ -23,7 +23,10 @@ CAUTION = (
     "If the heaviness lasts beyond 48 hours, especially with joint pain or sharp muscle "
     "twitching, ease off: recovery may be compromised, not just delayed."
 )
-FOOTER = "General guidance from a sports-science article, not a diagnosis. Nothing was stored."
+FOOTER = (
+    "General tips after {session}, from a sports-science article: not a diagnosis. Nothing "
+    "was stored."
+)
 
 
 def why_heavy(session: SessionType) -> str:
@@ -36,9 +39,10 @@ def why_heavy(session: SessionType) -> str:
 
 
 def general_tips(session: SessionType) -> str:
-    """The general reply for one kind of session: refuel, sleep, why, when to be careful."""
+    """The general reply for one kind of session: like every reply, its first line is what to
+    do now (refuel); then sleep, why the legs are heavy, and when to be careful."""
+    footer = FOOTER.format(session=SESSION_LABELS[session].lower())
     return (
-        f"General tips after {SESSION_LABELS[session].lower()}:\n• {REFUEL}\n"
-        f"• Make sleep a priority tonight: {SLEEP_WHY}.\n• {why_heavy(session)}\n"
-        f"• {CAUTION}\n\n{FOOTER}"
+        f"{REFUEL}\n• Make sleep a priority tonight: {SLEEP_WHY}.\n• {why_heavy(session)}\n"
+        f"• {CAUTION}\n\n{footer}"
     )

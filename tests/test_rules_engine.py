@@ -727,6 +727,7 @@ def test_readme_sample_reply_is_what_the_bot_says():
 def test_general_tips_fit_one_screen_and_promise_no_clock_time(session: SessionType) -> None:
     """The tips for someone who declined: the article's points, short, no personal times."""
     text = general_tips(session)
+    assert text.startswith("Eat a 3:1 carb-to-protein snack")  # the first line: what to do now
     assert len(text) <= MAX_REPLY_CHARS
     assert "3:1 carb" in text
     assert "beyond 48 hours, especially with joint pain or sharp muscle twitching" in text
