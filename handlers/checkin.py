@@ -18,7 +18,7 @@ from bot.athletes.service import mark_refuelled
 from bot.shell import callbacks
 from bot.shell.context import BotContext
 from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
-from handlers.flow import Draft, Next, Then, ask, current_draft, start_flow
+from handlers.flow import Draft, Next, Then, ask, live_draft, start_flow
 from handlers.onboarding import consented_profile, require_profile
 from rules.model import CheckIn, Kind
 from rules.trends import refuelled_in_time
@@ -30,7 +30,7 @@ async def checkin(update: Update, context: BotContext) -> None:
     """Start a post-session check-in (or pick an unfinished one back up)."""
     if not await require_profile(update, context, Then(Next.CHECKIN)):
         return
-    draft = await current_draft(update, context)
+    draft, _expired = await live_draft(update, context)
     if draft and draft.flow == CHECKIN.name:
         await ask(
             update, context, draft, note="Picking up your unfinished check-in (/cancel drops it)."

@@ -19,7 +19,7 @@ from bot.athletes.profiles import athlete_zone_name, load_profile, new_id
 from bot.athletes.questions import CHECKIN, FLOWS, FOLLOWUP, READINESS, Flow, Question
 from bot.shell import callbacks
 from bot.shell.context import BotContext
-from handlers.common import DRAFT, answer_query, keyboard
+from handlers.common import DRAFT, answer_query, drop_buttons, keyboard
 
 Answers = dict[str, Any]
 Tapped = tuple[CallbackQuery | None, str]  # the tapped message (if any), the confirmation
@@ -155,21 +155,25 @@ async def start_flow(
 
 
 async def current_draft(update: Update, context: BotContext) -> Draft | None:
-    """The user's unfinished flow, if any; a check-in left too long expires (its "right now"
-    answers would be stale) and the athlete is told."""
+    """The user's unfinished flow, if any (as stored)."""
+    doc = await context.services.store.state(update.effective_user.id, DRAFT)
+    return Draft.from_doc(doc) if doc else None
+
+
+async def live_draft(update: Update, context: BotContext) -> tuple[Draft | None, bool]:
+    """The unfinished flow still worth answering, and whether a stale one was just dropped: a
+    check-in left too long expires (its "right now" answers would be stale), with a word."""
     svc = context.services
-    uid = update.effective_user.id
-    doc = await svc.store.state(uid, DRAFT)
-    draft = Draft.from_doc(doc) if doc else None
+    draft = await current_draft(update, context)
     if draft is None or draft.flow not in TIMELY:
-        return draft
+        return draft, False
     started = datetime.fromisoformat(draft.started_at)
     if svc.clock.now() - started <= DRAFT_TTL:
-        return draft
-    await svc.store.set_state(uid, DRAFT, None)
+        return draft, False
+    await svc.store.set_state(update.effective_user.id, DRAFT, None)
     local = started.astimezone(zone(draft.tz))
     await update.effective_chat.send_message(EXPIRED.format(when=f"{local:%a %H:%M}"))
-    return None
+    return None, True
 
 
 async def ask(
@@ -213,7 +217,11 @@ async def on_button(update: Update, context: BotContext) -> None:
     """A tap on an answer button: check it belongs to the live question, then apply it."""
     query = update.callback_query
     parsed = callbacks.parse_answer(query.data or "")
-    draft = await current_draft(update, context)
+    draft, dropped = await live_draft(update, context)
+    if dropped:  # said why: the old question has no use any more
+        await answer_query(query)
+        await drop_buttons(query)
+        return
     if (
         parsed is None
         or draft is None
@@ -241,9 +249,9 @@ async def on_button(update: Update, context: BotContext) -> None:
 
 async def on_text(update: Update, context: BotContext) -> bool:
     """Typed text: answer the live question if there is one. False when no flow is running."""
-    draft = await current_draft(update, context)
+    draft, dropped = await live_draft(update, context)
     if draft is None:
-        return False
+        return dropped  # an expired check-in was just explained: nothing more to say
     if update.update_id > draft.last_update_id:
         question = FLOWS[draft.flow].questions[draft.step]
         await _apply(update, context, draft, question, update.effective_message.text or "")

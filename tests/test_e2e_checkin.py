@@ -156,6 +156,7 @@ async def test_declining_consent_stores_nothing(api: FakeBotAPI, bot, data_dir) 
     assert offers(declined, "Long endurance")
     await user.press("Long endurance")
     tips = await user.expect("General tips after long endurance", kind="edit")
+    assert tips.text.startswith("Eat a 3:1 carb")
     assert "3:1 carb" in tips.text
     assert "used much of their fuel" in tips.text
     assert "beyond 48 hours" in tips.text
@@ -482,6 +483,7 @@ async def test_a_check_in_left_for_hours_expires_and_other_flows_say_they_replac
     clock.advance(timedelta(hours=7))
     await user.press("Intervals")
     await user.expect("has expired")
+    assert not (await user.expect(kind="callback_answer")).text  # one explanation, not two
     assert await svc(bot).store.state(535, "draft") is None
     await user.send("/checkin")
     assert "(1/9)" in (await user.expect("When did your session finish")).text
@@ -489,3 +491,14 @@ async def test_a_check_in_left_for_hours_expires_and_other_flows_say_they_replac
     await user.expect("Your settings")
     await user.press_data("set|bed")
     assert "replaces your unfinished check-in" in (await user.expect("go to bed")).text
+    await user.press("22:30")
+    await user.expect("Saved")
+    await user.send("/checkin")
+    await user.expect("When did your session finish")
+    clock.advance(timedelta(hours=7))
+    await user.send("20")  # typed, to a question gone stale
+    await user.expect("has expired")
+    await user.send("/help")
+    await user.expect("what I can do")
+    pointer = "After training, send /checkin and I'll take it from there"
+    assert not [e for e in user.events if pointer in (e.text or "")]  # one explanation
