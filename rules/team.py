@@ -102,8 +102,3 @@ def session_checkin(
         and (until is None or c.created_at <= until)
     ]
     return max(found, key=lambda c: c.created_at, default=None)
-
-
-def red_flag_raised(history: Sequence[CheckIn], since: datetime) -> bool:
-    """Whether a check-in or follow-up stored since `since` raised the 48 h red flag."""
-    return any(c.extra.get("red_flag") and c.created_at >= since for c in history)

@@ -152,3 +152,11 @@ async def withdraw(user: FakeUser) -> None:
     await user.expect("Withdraw consent?")
     await user.press("Yes, withdraw")
     await user.expect("Consent withdrawn")
+
+
+async def consent_again(user: FakeUser) -> None:
+    """After withdrawal, a button that needs consent: set-up asks only for consent again."""
+    await user.expect("20-second set-up")
+    await user.expect("OK to store")
+    await user.press("I agree")  # time zone and bedtime are stored: not asked again
+    await user.expect("All set")

@@ -11,7 +11,7 @@ from bot.fakeapi import FakeBotAPI, FakeGroup, FakeUser
 from bot.shell.clock import Clock
 from bot.storage import Store
 from testkit.store import direct_store
-from tests.conftest import REPLY, eventually, onboard, svc, withdraw
+from tests.conftest import REPLY, consent_again, eventually, onboard, svc, withdraw
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import advance_to
 
@@ -526,10 +526,7 @@ async def test_a_team_prompt_tapped_after_withdrawal_keeps_its_session_through_s
     prompt = await ana.expect("done training? Check in")
     await withdraw(ana)
     await ana.press("Check in", message_id=prompt.message_id)
-    await ana.expect("20-second set-up")
-    await ana.expect("OK to store")
-    await ana.press("I agree")  # time zone and bedtime are stored: not asked again
-    await ana.expect("All set")
+    await consent_again(ana)
     await ana.expect("What kind of session")  # finish time and length came with the prompt
     draft = await svc(bot).store.state(52, "draft")
     assert draft["flow"] == "checkin"

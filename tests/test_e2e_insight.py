@@ -12,7 +12,7 @@ from matplotlib.image import imread
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.fakeapi.state import BotEvent
 from bot.shell.clock import Clock
-from tests.conftest import REPLY, eventually, onboard, svc, withdraw
+from tests.conftest import REPLY, consent_again, eventually, onboard, svc, withdraw
 from tests.test_e2e_checkin import answer_all
 from tests.test_e2e_reminders import HEAVY, LIGHT, advance_to, checked_in, statuses
 
@@ -291,10 +291,7 @@ async def test_morning_checkin_tapped_after_withdrawal_asks_it_after_setup(
     morning = await user.expect("Good morning")
     await withdraw(user)
     await user.press("Answer: 5 questions", message_id=morning.message_id)
-    await user.expect("20-second set-up")
-    await user.expect("OK to store")
-    await user.press("I agree")  # time zone and bedtime are stored: not asked again
-    await user.expect("All set")
+    await consent_again(user)
     await user.expect("Fatigue, 1–5?")
 
 

@@ -13,7 +13,6 @@ from bot.athletes.parsing import parse_clock, parse_minutes, parse_number
 from rules.model import SessionType
 
 Answer = dict[str, Any]
-Parser = Callable[[str, "AnswerContext"], Answer]
 
 
 @dataclass(frozen=True, slots=True)
