@@ -116,12 +116,17 @@ async def fast_forward(app: Application, person: Person, screen: Screen, spec: s
     svc = services_of(app)
     svc.clock.advance(timedelta(minutes=minutes))
     kept = svc.settings.data_dir / OFFSET_FILE  # the clock stays moved when you come back
-    kept.with_suffix(".new").write_text(str(svc.clock.offset.total_seconds()))
-    kept.with_suffix(".new").replace(kept)
+    await asyncio.to_thread(_keep_offset, kept, svc.clock.offset.total_seconds())
     zone = athlete_zone(await load_profile(svc.store, person.user.id), svc.settings.default_tz)
     now = svc.clock.now().astimezone(zone)
     screen.say(f"   ⏩ {span(minutes)} later: {now:%a %d %b %H:%M} {zone}")
     await asyncio.sleep(3 * TICK)  # what falls due prints before the next line is read
+
+
+def _keep_offset(path: Path, seconds: float) -> None:
+    """Replace the saved clock offset (off the event loop: it is disk work)."""
+    path.with_suffix(".new").write_text(str(seconds))
+    path.with_suffix(".new").replace(path)
 
 
 def span(minutes: int) -> str:
