@@ -198,12 +198,17 @@ def _short_sleep(f: Facts) -> str:
 def _physical(f: Facts) -> str:
     """Heavy legs after a sustained and/or intense session: expected, and why in plain words."""
     effort = EFFORT.band(f.checkin.rpe).label if f.checkin.rpe is not None else "hard"
-    if f.sustained and f.intense:
+    return physical_reason(effort, sustained=f.sustained, intense=f.intense)
+
+
+def physical_reason(effort: str, *, sustained: bool, intense: bool) -> str:
+    """Why legs are heavy after long and/or intense work (glycogen; the protective brake)."""
+    if sustained and intense:
         return (
             f"Heavy legs after a long, {effort} session are normal: your muscles' fuel is low "
             "and your nerves hold back to protect them."
         )
-    if f.sustained:
+    if sustained:
         return (
             "Heavy legs after a long session are normal: your muscles have used much of their fuel."
         )
@@ -222,7 +227,11 @@ def _physical_sources(f: Facts) -> tuple[str, ...]:
 
 def _perceived(f: Facts) -> str:
     """Heavy legs after an easy or moderate, short session: not a failure of the muscles."""
-    effort = EFFORT.band(f.checkin.rpe).label
+    return perceived_reason(EFFORT.band(f.checkin.rpe).label)
+
+
+def perceived_reason(effort: str) -> str:
+    """Heavy legs after light work are the brain's read of tiredness, not muscle failure."""
     article = "an" if effort[0] in "aeiou" else "a"
     return (
         f"Heavy legs after {article} {effort} session aren't a sign of failure: they can be "

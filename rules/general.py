@@ -3,18 +3,10 @@ with no answers, no clock times and nothing stored (docs/guidance.md)."""
 
 from __future__ import annotations
 
-from rules.catalogue import SLEEP_WHY
+from rules.catalogue import SLEEP_WHY, perceived_reason, physical_reason
 from rules.facts import INTENSE_SESSION_TYPES
 from rules.model import SESSION_LABELS, SessionType
 
-WHY = {
-    "intense": "Heavy legs after hard efforts are normal: your nerves hold back to protect your "
-    "muscles.",
-    "sustained": "Heavy legs after a long session are normal: your muscles have used much of "
-    "their fuel.",
-    "easy": "Heavy legs after an easy session aren't a sign of failure: they can be your "
-    "brain's read of overall tiredness.",
-}
 REFUEL = (
     "Eat a 3:1 carb-to-protein snack within 30–60 minutes of finishing: it speeds up refilling "
     "your legs' fuel."
@@ -30,12 +22,12 @@ FOOTER = (
 
 
 def why_heavy(session: SessionType) -> str:
-    """Why legs feel heavy after this kind of session, in the article's terms."""
+    """Why legs feel heavy after this kind of session: the rules' own explanation of it."""
     if session in INTENSE_SESSION_TYPES or session is SessionType.TEAM:
-        return WHY["intense"]
+        return physical_reason("hard", sustained=False, intense=True)
     if session is SessionType.ENDURANCE:
-        return WHY["sustained"]
-    return WHY["easy"]
+        return physical_reason("hard", sustained=True, intense=False)
+    return perceived_reason("easy")
 
 
 def general_tips(session: SessionType) -> str:
