@@ -1,38 +1,143 @@
-"""BoundedHTTPXRequest keeps at most `slots` Bot API calls in flight, over real HTTP."""
+"""AiohttpRequest, PTB's transport for every Bot API call, over real HTTP on 127.0.0.1: calls
+and uploads arrive as PTB sends them, at most `connections` at once, and transport failures
+become PTB's TimedOut / NetworkError."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+from collections.abc import AsyncIterator
 
 import pytest
 import telegram
-from telegram.request import HTTPXRequest
+from aiohttp import web
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
 
 from bot.fakeapi import FakeBotAPI
-from bot.shell.http import BoundedHTTPXRequest
+from bot.shell.http import AiohttpRequest
+from testkit.ports import free_port
 
 TOKEN = "123456:test-token"
 
 
-async def test_at_most_slots_requests_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
-    """20 concurrent sends all arrive, with never more than 3 inside PTB's HTTPX client."""
-    in_flight, peak = 0, 0
-    original = HTTPXRequest.do_request
+MESSAGE = {"message_id": 1, "date": 0, "chat": {"id": 7, "type": "private"}}
 
-    async def counting(self, *args, **kwargs):
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
+
+class SlowServer:
+    """Answers every POST with a message after `delay` seconds, counting those in flight."""
+
+    def __init__(self, delay: float) -> None:
+        """Nothing received yet."""
+        self.delay = delay
+        self.in_flight = self.peak = self.served = 0
+        self.forms: list[dict[str, object]] = []
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """Record the form, wait, answer."""
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
         try:
-            return await original(self, *args, **kwargs)
+            form = await request.post()
+            self.forms.append({k: _field(v) for k, v in form.items()})
+            await asyncio.sleep(self.delay)
+            self.served += 1
+            return web.json_response({"ok": True, "result": MESSAGE})
         finally:
-            in_flight -= 1
+            self.in_flight -= 1
 
-    monkeypatch.setattr(HTTPXRequest, "do_request", counting)
+
+def _field(value: object) -> object:
+    """A form field as text, or an uploaded file as (file name, content)."""
+    upload = getattr(value, "file", None)
+    return value if upload is None else (getattr(value, "filename", None), upload.read())
+
+
+@pytest.fixture
+async def slow() -> AsyncIterator[tuple[SlowServer, str]]:
+    """A SlowServer on 127.0.0.1 and its URL."""
+    server = SlowServer(delay=0.05)
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", server.receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    yield server, f"http://{host}:{port}"
+    await runner.cleanup()
+
+
+async def test_real_calls_and_uploads_through_ptb() -> None:
+    """A message and a photo upload reach the fake Bot API exactly as sent."""
     async with FakeBotAPI(TOKEN) as server:
-        server.user(42)
-        request = BoundedHTTPXRequest(3)
+        user = server.user(42)
+        request = AiohttpRequest(3)
         async with telegram.Bot(TOKEN, base_url=server.base_url, request=request) as bot:
-            await asyncio.gather(*(bot.send_message(42, f"m{n}") for n in range(20)))
-        assert len(server.calls_of("sendMessage")) == 20
-    assert 1 < peak <= 3
+            sent = await bot.send_message(42, "Refuel now: 3:1 carbs to protein ✓")
+            await bot.send_document(42, io.BytesIO(b"a,b\n1,2\n"), filename="export.csv")
+        assert sent.text == "Refuel now: 3:1 carbs to protein ✓"
+        await user.expect("Refuel now: 3:1 carbs to protein ✓")
+        assert user.messages[-1]["document"]["file_name"] == "export.csv"
+
+
+async def test_at_most_connections_in_flight(slow: tuple[SlowServer, str]) -> None:
+    """20 concurrent calls all arrive, never more than 3 at the server at once."""
+    server, url = slow
+    request = AiohttpRequest(3)
+    await request.initialize()
+    try:
+        data = RequestData()
+        results = await asyncio.gather(
+            *(request.post(f"{url}/m{n}", data, pool_timeout=10) for n in range(20))
+        )
+    finally:
+        await request.shutdown()
+    assert results == [MESSAGE] * 20
+    assert server.served == 20
+    assert 1 < server.peak <= 3
+
+
+async def test_upload_is_multipart_with_its_file_name(slow: tuple[SlowServer, str]) -> None:
+    """Files go as multipart parts with their names; the other parameters as form fields."""
+    server, url = slow
+    request = AiohttpRequest()
+    bot = telegram.Bot(TOKEN, base_url=f"{url}/bot", request=request)
+    await request.initialize()
+    try:
+        await bot.send_document(7, io.BytesIO(b"x;y"), filename="h.csv", caption="c")
+    finally:
+        await request.shutdown()
+    form = server.forms[-1]
+    assert form["document"] == ("h.csv", b"x;y")
+    assert (form["chat_id"], form["caption"]) == ("7", "c")
+
+
+async def test_a_slow_answer_is_timed_out(slow: tuple[SlowServer, str]) -> None:
+    """A reply slower than the read timeout raises PTB's TimedOut."""
+    server, url = slow
+    server.delay = 2.0
+    request = AiohttpRequest(read_timeout=0.2)
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await request.post(f"{url}/getMe")
+    finally:
+        await request.shutdown()
+
+
+async def test_nobody_listening_is_a_network_error() -> None:
+    """A refused connection raises PTB's NetworkError (the caller retries), not aiohttp's."""
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await request.post(f"http://127.0.0.1:{free_port()}/getMe")
+    finally:
+        await request.shutdown()
+
+
+async def test_a_request_not_initialized_refuses_calls() -> None:
+    """Calling before initialize (or after shutdown) is refused with a plain reason."""
+    request = AiohttpRequest()
+    with pytest.raises(NetworkError, match="not initialized"):
+        await request.post("http://127.0.0.1:1/getMe")

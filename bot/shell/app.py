@@ -14,13 +14,14 @@ from telegram import Bot
 from telegram.ext import Application, ContextTypes, Defaults
 
 import handlers
+from bot.athletes.chart import Charts
 from bot.athletes.reminders import Reminders
 from bot.shell import flood
 from bot.shell.clock import Clock, make_clock
 from bot.shell.config import Settings
 from bot.shell.context import KEY, BotContext, Services, services_of
-from bot.shell.http import BoundedHTTPXRequest
-from bot.shell.intake import DurablePolling, DurableWebhook
+from bot.shell.http import AiohttpRequest
+from bot.shell.intake import DurablePolling, DurableWebhook, UpdatesRequest
 from bot.shell.pacing import StrictRateLimiter
 from bot.shell.updates import PerUserUpdateProcessor
 from bot.storage import Store, TinyStore
@@ -36,6 +37,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     clock = clock or make_clock(settings.clock_offset_file)
     reminders = Reminders(store, clock, timedelta(seconds=settings.claim_lease_seconds))
     teams = TeamService(store, clock, settings.default_tz)
+    updates = UpdatesRequest(connect_timeout=settings.request_timeout)
     builder = (
         Application.builder()
         .token(settings.token.get_secret_value())
@@ -43,12 +45,13 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerUserUpdateProcessor(guard=store.serialised))
         .request(
-            BoundedHTTPXRequest(
+            AiohttpRequest(
                 connect_timeout=settings.request_timeout,
                 read_timeout=settings.request_timeout,
                 write_timeout=settings.request_timeout,
             )
         )
+        .get_updates_request(updates)
     )
     if settings.send_rate:  # whole calls per second, at least one
         builder = builder.rate_limiter(StrictRateLimiter(max(1, int(settings.send_rate))))
@@ -56,7 +59,9 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     if urls:
         builder = builder.base_url(urls["base_url"]).base_file_url(urls["base_file_url"])
     app = builder.build()
-    app.bot_data[KEY] = Services(settings, store, clock, reminders, teams, TeamScheduler(teams))
+    app.bot_data[KEY] = Services(
+        settings, store, clock, reminders, teams, TeamScheduler(teams), updates, Charts()
+    )
     flood.install(app, settings.flood_max_updates, settings.flood_window_seconds)
     handlers.register(app)
     return app
@@ -125,7 +130,7 @@ async def running(app: Application, poll_timeout: int = 10) -> AsyncIterator[App
     await app.initialize()
     await on_startup(app)
     await app.start()
-    polling = DurablePolling(app, poll_timeout)
+    polling = DurablePolling(app, poll_timeout, services_of(app).updates_request)
     await polling.start()
     try:
         yield app
@@ -156,7 +161,7 @@ async def serve(app: Application, settings: Settings) -> None:
         )
         await intake.start(settings.webhook_url)
     else:
-        intake = DurablePolling(app)
+        intake = DurablePolling(app, request=services_of(app).updates_request)
         await intake.start()
     log.info("receiving updates (%s)", type(intake).__name__)
     try:

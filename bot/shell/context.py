@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 if TYPE_CHECKING:
+    from bot.athletes.chart import Charts
     from bot.athletes.reminders import Reminders
     from bot.shell.clock import Clock
     from bot.shell.config import Settings
+    from bot.shell.intake import UpdatesRequest
     from bot.storage import Store
     from bot.teams.scheduler import TeamScheduler
     from bot.teams.service import TeamService
@@ -28,6 +30,8 @@ class Services:
     reminders: Reminders
     teams: TeamService
     team_scheduler: TeamScheduler
+    updates_request: UpdatesRequest
+    charts: Charts
 
 
 def services_of(app: Application) -> Services:

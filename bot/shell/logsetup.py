@@ -35,7 +35,7 @@ def configure_logging(level: str, token: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "aiohttp", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # PTB's DEBUG lines carry whole API payloads (athletes' answers): never below INFO.
     for wire in ("telegram", "tornado"):
