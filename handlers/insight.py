@@ -3,12 +3,10 @@ numbers behind them (training load, baseline z-scores) one tap away."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
-from telegram import InputFile, Update
+from telegram import Update
 
-from bot.athletes.chart import cached_chart
 from bot.athletes.history import render_history, render_numbers
 from bot.athletes.profiles import athlete_zone, load_profile
 from bot.athletes.recording import checkin_history
@@ -42,11 +40,8 @@ async def history(update: Update, context: BotContext) -> None:
         return
     first = min(local_day(c, tz) for c in checkins)
     days = tuple(chart_days(checkins, tz, today, chart_span(first, today), now))
-    png = await asyncio.to_thread(cached_chart, days)
-    await update.effective_chat.send_photo(
-        InputFile(png, filename="history.png"),
-        caption=f"Leg heaviness (line) and session load (bars) since {days[0].day:%a %d %b}.",
-    )
+    caption = f"Leg heaviness (line) and session load (bars) since {days[0].day:%a %d %b}."
+    await svc.charts.send(update.effective_chat, days, caption)
 
 
 def chart_span(first: date, today: date) -> int:

@@ -211,6 +211,20 @@ def _span(checkin: CheckIn, start: datetime | None) -> timedelta:
     return timedelta(0) if start is None else max(timedelta(0), checkin.created_at - start)
 
 
+def raises_red_flag(checkin: CheckIn, history: Sequence[CheckIn]) -> bool:
+    """The article's caution: joint pain or sharp twitching now, in an episode of heavy legs
+    that has lasted 48 h or more (the history is only looked at when there are such signs)."""
+    if not checkin.red_signs:
+        return False
+    episode = run_start(checkin, relevant_history(checkin, history), episode=True)
+    return _red_flag(checkin, _span(checkin, episode))
+
+
+def _red_flag(checkin: CheckIn, episode_for: timedelta) -> bool:
+    """Red signs now, after heavy legs for at least 48 h in this episode."""
+    return checkin.red_signs and episode_for >= PERSISTENT
+
+
 def trivial(checkin: CheckIn) -> bool:
     """A short easy session after which the legs are fresh: nothing to refuel for."""
     short = checkin.duration_min is None or checkin.duration_min < TRIVIAL_MINUTES
@@ -270,7 +284,7 @@ def build_facts(
         persistent=heavy_for >= PERSISTENT,
         long_persistent=heavy_for >= LONG_PERSISTENT,
         red_signs=checkin.red_signs,
-        red_flag=episode_for >= PERSISTENT and checkin.red_signs,
+        red_flag=_red_flag(checkin, episode_for),
         refuel_pending=_refuel_pending(checkin, now),
         low_motivation=MOTIVATION.within(checkin.motivation, LOW),
         short_sleep=checkin.sleep_hours is not None and checkin.sleep_hours < SHORT_SLEEP_HOURS,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from statistics import mean
 
-from rules.facts import REFUEL_WINDOW, build_facts
+from rules.facts import REFUEL_WINDOW, raises_red_flag
 from rules.load import local_day, session_load, sessions
 from rules.model import CheckIn
 
@@ -139,9 +139,7 @@ def chart_days(
         if checkin.leg_heaviness is not None:
             acc.heaviness = max(acc.heaviness or 0, checkin.leg_heaviness)
         acc.load += session_load(checkin.rpe, checkin.duration_min) or 0
-        acc.red_flag |= build_facts(
-            checkin, checkins, checkin.created_at, tz=tz, bedtime=None
-        ).red_flag
+        acc.red_flag |= raises_red_flag(checkin, checkins)
         acc.missed |= refuelled_in_time(checkin, now) is False
     return [Day(d, a.heaviness, a.load, a.red_flag, a.missed) for d, a in rows.items()]
 

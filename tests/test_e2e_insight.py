@@ -61,6 +61,30 @@ async def test_history_is_useful_from_the_first_checkin(api: FakeBotAPI, bot) ->
     assert_real_png(photo.data)
 
 
+async def test_a_repeated_chart_is_sent_by_file_id_and_uploaded_again_when_unknown(
+    api: FakeBotAPI, bot
+) -> None:
+    """Nothing changed: the same picture goes by Telegram's file_id (no drawing, no upload); a
+    file_id Telegram no longer knows is not an error: the chart is drawn and uploaded again."""
+    user = api.user(705)
+    await checked_in(user, LIGHT)
+    first, again, after_loss = [], [], []
+    for sent in (first, again, after_loss):
+        if sent is after_loss:
+            api.world.files.clear()  # Telegram forgot the upload
+        await user.send("/history")
+        await user.expect("Your recovery so far")
+        sent.append(await user.expect(kind="photo"))
+    photos = [p["photo"] for p in api.calls_of("sendPhoto")]
+    assert not isinstance(photos[0], str)
+    assert photos[1] == first[0].raw["photo"][-1]["file_id"]
+    assert photos[2] == photos[1]  # tried by file_id, refused, then uploaded
+    assert not isinstance(photos[3], str)
+    for photo in (*first, *again, *after_loss):
+        assert_real_png(photo.data)
+    assert again[0].data == first[0].data
+
+
 async def test_history_lists_checkins_and_sends_a_chart(api: FakeBotAPI, bot, clock: Clock) -> None:
     """Two sessions a day apart: sentences first, the list in time order, a real PNG chart
     since the first day, and the numbers with their definitions behind a button."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
-from bot.storage.atomic import AtomicJSONStorage, dumps
+from bot.storage.atomic import AtomicJSONStorage, dumps, json_copy
 from bot.storage.base import Record, Where
 
 PROFILE, CHECKINS, REMINDERS, STATE = "profile", "checkins", "reminders", "state"
@@ -75,7 +74,7 @@ class AthleteFile:
 
 def plain(doc: Document | None) -> Record | None:
     """A detached plain-dict copy of a TinyDB document."""
-    return None if doc is None else copy.deepcopy(dict(doc))
+    return None if doc is None else json_copy(dict(doc))
 
 
 def change(
@@ -88,14 +87,14 @@ def change(
         if any(f.matches(doc) for f in where):
             merged = {**changes, **each.get(doc["id"], {})}
             table.update(merged, doc_ids=[doc.doc_id])
-            touched.append(copy.deepcopy({**doc, **merged}))
+            touched.append(json_copy({**doc, **merged}))
     return touched
 
 
 def get_keyed(table: Table, key: str) -> Record | None:
     """The value stored under `key` in a key/value table."""
     doc = table.get(Query().key == key)
-    return None if doc is None else copy.deepcopy(doc["value"])
+    return None if doc is None else json_copy(doc["value"])
 
 
 def put_keyed(table: Table, key: str, value: Record | None) -> None:
