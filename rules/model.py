@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
@@ -91,16 +92,22 @@ class CheckIn:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> CheckIn:
         """Rebuild from the stored form; unknown keys are kept in `extra`."""
-        known = {f.name for f in fields(cls)} - {"extra"}
-        kwargs: dict[str, Any] = {}
-        for key in known & record.keys():
-            value = record[key]
-            if key in {"created_at", "finished_at", "refuelled_at"} and value is not None:
-                value = datetime.fromisoformat(value)
-            elif key == "session_type" and value is not None:
-                value = SessionType(value)
-            elif key == "kind":
-                value = Kind(value)
-            kwargs[key] = value
-        kwargs["extra"] = {k: v for k, v in record.items() if k not in known}
+        kwargs: dict[str, Any] = {"extra": {}}
+        for key, value in record.items():
+            if key not in _STORED_FIELDS:
+                kwargs["extra"][key] = value
+            elif value is None or key not in _PARSERS:
+                kwargs[key] = value
+            else:
+                kwargs[key] = _PARSERS[key](value)
         return cls(**kwargs)
+
+
+_STORED_FIELDS = frozenset(f.name for f in fields(CheckIn)) - {"extra"}
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "created_at": datetime.fromisoformat,
+    "finished_at": datetime.fromisoformat,
+    "refuelled_at": datetime.fromisoformat,
+    "session_type": SessionType,
+    "kind": Kind,
+}

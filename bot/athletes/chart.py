@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import date
+from functools import cache
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -32,6 +33,12 @@ SENT_CHARTS = 4096  # file_ids of pictures already uploaded (a few hundred KB)
 class Charts:
     """Sends /history charts; remembers the file_id of each picture uploaded by this bot."""
 
+    @staticmethod
+    async def warm_up() -> None:
+        """Draw a sample chart in a worker thread, once per process, so that the first /history
+        does not pay matplotlib's one-off set-up (fonts and caches: ~0.6 s)."""
+        await asyncio.to_thread(_warmed_up)
+
     def __init__(self, size: int = SENT_CHARTS) -> None:
         """Nothing sent yet."""
         self._size = size
@@ -52,6 +59,13 @@ class Charts:
             self._sent[days] = sent.photo[-1].file_id
             if len(self._sent) > self._size:
                 self._sent.popitem(last=False)
+
+
+@cache
+def _warmed_up() -> None:
+    """Render one small chart (the first render of a process is the slow one)."""
+    today = date(2026, 1, 1)
+    render_chart([Day(today, 3, 300.0, red_flag=True, missed_refuel=True)])
 
 
 def render_chart(days: Sequence[Day]) -> bytes:
