@@ -28,23 +28,21 @@ def measure(sizes: Sizes) -> list[Row]:
         seeded_s = time.perf_counter() - start
         size_mb = sum(f.stat().st_size for f in (data / "athletes").iterdir()) / 1e6
         env = procs.bot_env("http://127.0.0.1:9/bot", data)
-        with procs.bot("startup", env) as (_, facts):
-            pass
+        with procs.bot("startup", env) as (_, first):
+            pass  # no due index yet: every file is read, then the snapshot is written
+        with procs.bot("startup", env) as (_, again):
+            pass  # a restart: the snapshot stands in for every unchanged file
     n = f"{athletes:,}"
+    what = f"{n} athletes ({CHECKINS} check-ins, {PENDING} pending each)"
     return [
         Row(f"seed {n} athlete files ({size_mb:,.0f} MB), set-up only", "s", seeded_s),
+        Row(f"first start-up, no due index yet, {what}", "s", first["restore_s"]),
+        Row(f"restart with {what}", "s", again["restore_s"], None, Target("≤", 5)),
         Row(
-            f"start-up with {n} athletes ({CHECKINS} check-ins, {PENDING} pending each)",
-            "s",
-            facts["restore_s"],
-            None,
-            Target("≤", 5),
-        ),
-        Row(
-            f"RSS after start-up with {n} athletes",
+            f"RSS after start-up with {n} athletes, first / restart",
             "MiB",
-            facts["rss_after_kib"] / 1024,
-            None,
+            again["rss_after_kib"] / 1024,
+            first["rss_after_kib"] / 1024,
             Target("≤", 200),
         ),
     ]

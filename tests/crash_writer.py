@@ -1,4 +1,7 @@
-"""Crash-test child: write check-ins through the real Store forever, printing each acked id."""
+"""Crash-test child: write check-ins through the real Store forever, printing each acked id.
+
+The store is loaded as at start-up and snapshots its due index after a first round (as a clean
+stop would), so the writes the kill interrupts come after a snapshot they make stale."""
 
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ from bot.storage import Store, TinyStore
 from bot.storage.base import ReminderFilter
 
 ATHLETES = (11, 22, 33, -44)
+FIRST_ROUND = 2  # check-ins per athlete before the snapshot
 
 
-async def athlete_loop(store: Store, uid: int) -> None:
+async def athlete_loop(store: Store, uid: int, rounds: int | None = None, start: int = 0) -> int:
     """Save check-ins (with reminders and state) for `uid`; print each id once it is durable."""
-    n = 0
-    while True:
+    n = start
+    while rounds is None or n < start + rounds:
         n += 1
         cid = f"{uid}:{n}"
         await store.set_state(uid, "checkin", {"draft": cid, "answers": {"q1": n % 5}})
@@ -41,13 +45,18 @@ async def athlete_loop(store: Store, uid: int) -> None:
         if n % 7 == 0:
             old = frozenset(r["id"] for r in await store.reminders(uid) if r["due"] < n - 10)
             await store.update_reminders(uid, (ReminderFilter(ids=old),), {"status": "sent"})
+    return n
 
 
 async def main(data_dir: Path) -> None:
     """Run one writer per athlete concurrently until killed."""
     store = TinyStore(data_dir)
-    store.prepare()
-    await asyncio.gather(*(athlete_loop(store, uid) for uid in ATHLETES))
+    store.load()
+    done = await asyncio.gather(*(athlete_loop(store, uid, FIRST_ROUND) for uid in ATHLETES))
+    await store.close()  # the due index's snapshot, as at a clean stop; then keep writing
+    await asyncio.gather(
+        *(athlete_loop(store, uid, start=n) for uid, n in zip(ATHLETES, done, strict=True))
+    )
 
 
 if __name__ == "__main__":

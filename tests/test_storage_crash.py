@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from bot.storage import TinyStore
 from tests.test_storage import reminder
 
+FAR = datetime(2100, 1, 1, tzinfo=UTC)
 REPO = Path(__file__).resolve().parent.parent
 WRITER = Path(__file__).resolve().parent / "crash_writer.py"
 
@@ -56,9 +58,9 @@ class Child:
 
 
 def check_files_parse(data_dir: Path, note: str) -> None:
-    """Every file in `data_dir` that is not a temp file is valid JSON."""
+    """Every data file in `data_dir` (not a temp file, the lock or the due index) is valid JSON."""
     for path in data_dir.rglob("*"):
-        if path.is_file() and not path.name.endswith(".tmp"):
+        if path.is_file() and path.suffix == ".json":
             try:
                 json.loads(path.read_bytes())
             except ValueError as exc:
@@ -66,10 +68,13 @@ def check_files_parse(data_dir: Path, note: str) -> None:
 
 
 async def verify(data_dir: Path, acked: list[str], note: str) -> None:
-    """Every file parses, every acked id is stored exactly once, scan() works."""
+    """Every file parses, every acked id is stored exactly once, and start-up (which trusts
+    the due index's snapshot only for unchanged files) indexes exactly what a full scan finds."""
     check_files_parse(data_dir, note)
     store = TinyStore(data_dir)
-    store.scan()
+    truth = {(p.user_id, p.record["id"]) for p in store.scan()}
+    store.load()
+    assert set(store._due.pop_due(FAR, 10**6)) == truth, f"{note}: due index differs from files"
     stored: Counter[str] = Counter()
     for uid in store.athlete_ids():
         stored.update(r["id"] for r in await store.checkins(uid))

@@ -25,24 +25,22 @@ DPI = 100
 MAX_DATE_LABELS = 8  # whole days only, about a week apart at six weeks
 # room for the rotated dates and the legend below, the two axis labels at the sides
 MARGINS = {"left": 0.09, "right": 0.91, "top": 0.92, "bottom": 0.22}
-
-
 SENT_CHARTS = 4096  # file_ids of pictures already uploaded (a few hundred KB)
 
 
 class Charts:
     """Sends /history charts; remembers the file_id of each picture uploaded by this bot."""
 
-    @staticmethod
-    async def warm_up() -> None:
-        """Draw a sample chart in a worker thread, once per process, so that the first /history
-        does not pay matplotlib's one-off set-up (fonts and caches: ~0.6 s)."""
-        await asyncio.to_thread(_warmed_up)
-
     def __init__(self, size: int = SENT_CHARTS) -> None:
         """Nothing sent yet."""
         self._size = size
         self._sent: OrderedDict[tuple[Day, ...], str] = OrderedDict()  # event loop only
+        self._warming: asyncio.Future[None] | None = None
+
+    def warm_up(self) -> None:
+        """Start drawing a sample chart in a worker thread (once per process), so that the first
+        /history does not pay matplotlib's one-off set-up (fonts and caches: ~0.6 s)."""
+        self._warming = asyncio.ensure_future(asyncio.to_thread(_warmed_up))
 
     async def send(self, chat: Chat, days: tuple[Day, ...], caption: str) -> None:
         """Send the chart of `days`: by file_id when the same picture was uploaded before (no

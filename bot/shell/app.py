@@ -116,7 +116,7 @@ async def on_startup(app: Application) -> None:
         await app.bot.set_my_commands(menu, scope=scope)
     svc.reminders.start(app, svc.settings.tick_seconds)
     svc.team_scheduler.start(app, svc.settings.tick_seconds)
-    app.create_task(svc.charts.warm_up(), name="chart-warm-up")
+    svc.charts.warm_up()
     log.info("bot @%s ready (worker %s)", app.bot.username, svc.settings.worker_id)
 
 

@@ -24,6 +24,7 @@ class TableCachingStorage(AtomicJSONStorage):
         """Nothing encoded yet."""
         super().__init__(path)
         self._encoded: dict[str, bytes] = {}
+        self.touched: set[str] = set()  # tables changed since the owner last cleared it
 
     @property
     def batching(self) -> bool:
@@ -33,6 +34,7 @@ class TableCachingStorage(AtomicJSONStorage):
     def touch(self, table: str) -> None:
         """The table may change: encode it anew on the next write."""
         self._encoded.pop(table, None)
+        self.touched.add(table)
 
     def write(self, data: dict[str, Any]) -> None:
         """Keep `data`; a write outside a batch may have changed any table."""
@@ -70,6 +72,10 @@ class AthleteFile:
         if self.storage.batching:
             self.storage.touch(name)
         return self.db.table(name, cache_size=0)
+
+    def reminder_records(self) -> list[Record]:
+        """The reminder records as stored (not copies: read them under the athlete's lock)."""
+        return list(((self.storage.read() or {}).get(REMINDERS) or {}).values())
 
 
 def plain(doc: Document | None) -> Record | None:

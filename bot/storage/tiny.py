@@ -9,6 +9,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 from tinydb import Query
 from tinydb.table import Document
 
-from bot.storage import dirlock
+from bot.storage import dirlock, dueindex
 from bot.storage.agenda import AT_ONCE, Agenda
 from bot.storage.athlete_file import (
     CHECKINS,
@@ -65,6 +66,11 @@ class TinyStore(Store):
         self._locks: dict[int, threading.Lock] = {}
         self.teams = TinyTeamStore(self.data_dir / "teams")
         self._due: Agenda[tuple[int, str]] = Agenda()
+        # every athlete file's pending (id, due_at), as last read or written: the due index's
+        # snapshot, written at a clean start and stop, lets a restart skip unchanged files
+        self._due_files: dict[int, str] = {}
+        self._snapshot = self.data_dir / dueindex.NAME
+        self._loaded = False
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -78,22 +84,63 @@ class TinyStore(Store):
         self.teams.prepare()
 
     def load(self) -> None:
-        """Prepare and lock the folder, read every file, index what is due (CorruptDataError,
-        OSError, also when another process already runs on this folder)."""
+        """Prepare and lock the folder, index what is due (CorruptDataError, OSError, also when
+        another process already runs on this folder). Files unchanged since the due index's
+        snapshot are not parsed again; the snapshot is then brought up to date."""
         self.prepare()
         dirlock.hold(self.data_dir)
-        for item in self._pending():  # one at a time: no list of every record at once
-            self._index(item.user_id, [item.record])
+        known = dueindex.read(self._snapshot)
+        parsed = 0
+        for entry in os.scandir(self.athletes_dir):
+            uid = _athlete_id(entry.name)
+            if uid is None:
+                continue
+            key = dueindex.file_key(entry.stat())
+            entries = dueindex.trusted(known.pop(uid, None), key)
+            if entries is None:
+                entries, parsed = self._parse_entries(uid), parsed + 1
+            self._due_files[uid] = entries
+            for rid, due in dueindex.due_list(entries):
+                self._due.push((uid, rid), datetime.fromisoformat(due))
         for team in self.teams.scan():
             if team.get("active"):
                 self.teams.agenda.push(int(team["id"]), AT_ONCE)
-        log.info("restored %d pending reminders", self.indexed())
+        self._loaded = True
+        if parsed or known:  # files read, or gone since the snapshot: it must change
+            self._save_snapshot()
+        log.info(
+            "restored %d pending reminders (%d of %d athlete files read)",
+            self.indexed(),
+            parsed,
+            len(self._due_files),
+        )
+
+    def _parse_entries(self, uid: int) -> str:
+        """Parse one athlete file (CorruptDataError names a broken one): its pending entries."""
+        storage = AtomicJSONStorage(self.path(uid))
+        data = storage.read() or {}
+        check_shape(storage.path, data)
+        return dueindex.entries_of(data.get(REMINDERS, {}).values())
+
+    def _save_snapshot(self) -> None:
+        """Write the due index's snapshot (only while no write is in progress: start, stop)."""
+        folder = str(self.athletes_dir)
+
+        def lines() -> Iterator[str]:
+            for uid, entries in list(self._due_files.items()):
+                with suppress(FileNotFoundError):
+                    key = dueindex.file_key(os.stat(os.path.join(folder, f"{uid}.json")))
+                    yield dueindex.line(uid, key, entries)
+
+        dueindex.write(self._snapshot, lines())
 
     async def open(self) -> None:
         """Nothing to connect: `load` has read the files."""
 
     async def close(self) -> None:
-        """Nothing to release: every write is already durable."""
+        """Write the due index's snapshot, so the next start reads only files changed since."""
+        if self._loaded:
+            await asyncio.to_thread(self._save_snapshot)
 
     def indexed(self) -> int:
         """How many reminders the in-memory due index holds."""
@@ -102,9 +149,9 @@ class TinyStore(Store):
     def athlete_ids(self) -> Iterator[int]:
         """Every athlete with a data file."""
         for entry in os.scandir(self.athletes_dir):
-            stem, dot, ext = entry.name.partition(".")
-            if dot and ext == "json" and stem.lstrip("-").isdigit():
-                yield int(stem)
+            uid = _athlete_id(entry.name)
+            if uid is not None:
+                yield uid
 
     def scan(self) -> list[PendingReminder]:
         """Parse every data file (CorruptDataError names a broken one); return pending reminders."""
@@ -159,8 +206,12 @@ class TinyStore(Store):
             if not create and not self._stored(uid):
                 return None
             handle = self._file(uid)
+            handle.storage.touched.clear()
             with handle.storage.batch():
-                return fn(handle)
+                result = fn(handle)
+            if REMINDERS in handle.storage.touched:
+                self._due_files[uid] = dueindex.entries_of(handle.reminder_records())
+            return result
 
     def _stored(self, uid: int) -> bool:
         """Whether the athlete has a file (call with their lock held)."""
@@ -366,5 +417,13 @@ class TinyStore(Store):
                     handle = self._open.pop(uid, None)
                 if handle is not None:
                     handle.storage.discard()
+                if self._due_files.pop(uid, None) is not None:
+                    dueindex.without(self._snapshot, uid)
 
         await asyncio.to_thread(erase)
+
+
+def _athlete_id(name: str) -> int | None:
+    """The athlete id of a data file's name (`<id>.json`), None for any other file."""
+    stem, dot, ext = name.partition(".")
+    return int(stem) if dot and ext == "json" and stem.lstrip("-").isdigit() else None

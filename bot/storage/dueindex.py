@@ -1,0 +1,110 @@
+"""The due index's snapshot: every athlete file's pending reminders as of a clean start or stop,
+so that a restart parses only the files written since.
+
+The snapshot is a cache, never the truth. Each athlete's line carries the identity of the file it
+was read from (inode, size, change times); start-up trusts the line only while the file still has
+exactly that identity (every write replaces the file, so any write changes it) and parses the file
+otherwise, as it does for a missing, damaged or outdated snapshot. It holds user ids, reminder ids
+and due times, no answers; erasing an athlete removes their line at once.
+
+One line per athlete, `<uid> <inode> <size> <mtime_ns> <ctime_ns> <entries>`, where `<entries>` is
+the compact JSON list of `[reminder id, due_at]`; a line is read only when its athlete is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from contextlib import suppress
+from pathlib import Path
+
+from bot.storage.atomic import FILE_MODE, dumps, fsync_dir
+from bot.storage.base import Record, pending
+
+log = logging.getLogger(__name__)
+
+NAME = "due-index.txt"
+HEADER = "due-index 2\n"
+NONE = "[]"  # the entries of an athlete with nothing pending (one shared string)
+
+FileKey = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
+
+
+def file_key(stat: os.stat_result) -> FileKey:
+    """What identifies one version of a file: any atomic replace changes it."""
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def entries_of(records: Iterable[Record]) -> str:
+    """The JSON list of [id, due_at] of the pending ones among an athlete's reminder records."""
+    due = [[r["id"], r["due_at"]] for r in records if pending(r)]
+    return dumps(due) if due else NONE
+
+
+def due_list(entries: str) -> list[tuple[str, str]]:
+    """The (id, due_at) pairs of an entries string."""
+    return [] if entries is NONE or entries == NONE else [(i, d) for i, d in json.loads(entries)]
+
+
+def read(path: Path) -> dict[int, str]:
+    """The snapshot's lines by athlete (unparsed); empty when there is none or it is unusable."""
+    lines: dict[int, str] = {}
+    try:
+        with path.open(encoding="utf-8") as handle:
+            if handle.readline() != HEADER:
+                raise ValueError("not a due index of this version")
+            for line in handle:
+                uid, _, rest = line.partition(" ")
+                lines[int(uid)] = rest
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("due index %s unusable (%s): reading every athlete file", path.name, exc)
+        return {}
+    return lines
+
+
+def trusted(line: str | None, key: FileKey) -> str | None:
+    """A line's entries if it was written for exactly this version of the file, else None."""
+    if line is None:
+        return None
+    *identity, entries = line.rstrip("\n").split(" ", 4)
+    try:
+        same = tuple(map(int, identity)) == key
+        json.loads(entries)  # a damaged line is not trusted
+    except ValueError:
+        return None
+    return entries if same else None
+
+
+def line(uid: int, key: FileKey, entries: str) -> str:
+    """One athlete's line."""
+    return f"{uid} {key[0]} {key[1]} {key[2]} {key[3]} {entries}\n"
+
+
+def write(path: Path, lines: Iterable[str]) -> None:
+    """Replace the snapshot atomically (temp file, fsync, rename), streaming its lines."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(HEADER)
+            handle.writelines(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def without(path: Path, uid: int) -> None:
+    """Drop one athlete's line from the snapshot (their data was erased)."""
+    lines = read(path)
+    if lines.pop(uid, None) is not None:
+        write(path, (f"{u} {rest}" for u, rest in lines.items()))
