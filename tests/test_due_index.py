@@ -76,7 +76,8 @@ async def test_writes_after_the_snapshot_are_read_from_their_files(
     await store.close()
     await store.update_reminders(2, (ReminderFilter(ids=frozenset({"r2a"})),), {"status": "sent"})
     await store.update_reminders(3, (), new=[reminder("r3c")])
-    await store.set_state(1, "checkin", {"step": 2})  # a write that leaves reminders alone
+    await store.set_state(1, "checkin", {"step": 2})  # its own file: the athlete file stays
+    await store.update_profile(1, {"bedtime": "22:00"})  # changes the file, not its reminders
     parsed: list[int] = []
     fresh = restarted(store.data_dir, parsed, monkeypatch)  # no close(): as after SIGKILL
     assert sorted(parsed) == [1, 2, 3]

@@ -46,6 +46,11 @@ def on_disk(store: TinyStore, uid: int = UID) -> dict:
     return json.loads((store.athletes_dir / f"{uid}.json").read_bytes())
 
 
+def state_on_disk(store: TinyStore, uid: int = UID) -> dict:
+    """The athlete's conversation-state file as parsed straight from disk (its one table)."""
+    return json.loads((store.athletes_dir / f"{uid}.state.json").read_bytes())["state"]
+
+
 def tmp_files(store: TinyStore) -> list[Path]:
     """Temp files left in the athletes folder."""
     return [p for p in store.athletes_dir.iterdir() if p.name.endswith(".tmp")]
@@ -94,7 +99,8 @@ async def test_state_set_get_delete(store: TinyStore) -> None:
     await store.set_state(UID, "checkin", None)
     assert await store.state(UID, "checkin") is None
     assert await store.state(UID, "other") == {"x": 1}
-    assert [row["key"] for row in on_disk(store)["state"].values()] == ["other"]
+    assert [row["key"] for row in state_on_disk(store).values()] == ["other"]
+    assert not (store.athletes_dir / f"{UID}.json").exists()  # state alone: its own file
 
 
 async def test_state_mutating_returned_or_passed_dict_changes_nothing(store: TinyStore) -> None:
@@ -105,7 +111,7 @@ async def test_state_mutating_returned_or_passed_dict_changes_nothing(store: Tin
     got["answers"]["q1"] = 42
     got["extra"] = True
     assert await store.state(UID, "checkin") == {"answers": {"q1": 1}}
-    assert next(iter(on_disk(store)["state"].values()))["value"] == {"answers": {"q1": 1}}
+    assert next(iter(state_on_disk(store).values()))["value"] == {"answers": {"q1": 1}}
 
 
 # -- check-ins -----------------------------------------------------------------------------------
@@ -130,7 +136,7 @@ async def test_save_checkin_dedupes_by_update_id(store: TinyStore) -> None:
     assert "reminders" not in on_disk(store) or not on_disk(store)["reminders"]
 
 
-async def test_save_checkin_is_one_file_write(
+async def test_save_checkin_is_one_write_then_the_draft_is_cleared(
     store: TinyStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await store.set_state(UID, "checkin", {"step": 3})
@@ -147,15 +153,63 @@ async def test_save_checkin_is_one_file_write(
         UID, checkin("c01"), [reminder("r1"), reminder("r2")], clear_state="checkin"
     )
     assert saved is True
-    assert len(calls) == 1
-    assert calls[0][1] == str(store.athletes_dir / f"{UID}.json")
+    # the check-in and its reminders in one write; only then the draft goes, from its own file
+    assert [dst for _src, dst in calls] == [
+        str(store.athletes_dir / f"{UID}.json"),
+        str(store.athletes_dir / f"{UID}.state.json"),
+    ]
     data = on_disk(store)
     assert [r["id"] for r in data["checkins"].values()] == ["c01"]
     assert [r["id"] for r in data["reminders"].values()] == ["r1", "r2"]
-    assert [row["key"] for row in data["state"].values()] == ["keep"]
+    assert "state" not in data
+    assert [row["key"] for row in state_on_disk(store).values()] == ["keep"]
     # a duplicate does not touch the disk at all
-    assert await store.save_checkin(UID, checkin("c01"), [reminder("r3")]) is False
-    assert len(calls) == 1
+    assert await store.save_checkin(UID, checkin("c01"), [reminder("r3")], clear_state="x") is False
+    assert len(calls) == 2
+
+
+async def test_a_crash_before_the_draft_is_cleared_loses_nothing(
+    store: TinyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored check-in, draft not yet cleared (the write after it failed): the check-in is
+    reported stored (it is); the redelivered answer finds it and clears the draft; nothing is
+    stored twice."""
+    await store.set_state(UID, "checkin", {"step": 8})
+    real_replace = os.replace
+
+    def fail_on_state(src: str, dst: str) -> None:
+        if str(dst).endswith(".state.json"):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(atomic.os, "replace", fail_on_state)
+        saved = await store.save_checkin(
+            UID, checkin("c01", update_id=7), [], clear_state="checkin"
+        )
+    assert saved is True
+    fresh = TinyStore(store.data_dir)  # as after a restart
+    assert [c["id"] for c in await fresh.checkins(UID)] == ["c01"]
+    assert await fresh.state(UID, "checkin") == {"step": 8}
+    again = checkin("c01", update_id=7)
+    assert await fresh.save_checkin(UID, again, [], clear_state="checkin") is False
+    assert await fresh.state(UID, "checkin") is None
+    assert [c["id"] for c in await fresh.checkins(UID)] == ["c01"]
+
+
+async def test_a_legacy_file_s_state_moves_to_its_own_file(store: TinyStore) -> None:
+    """Files from before the split keep the state as a table: it is moved on first use."""
+    legacy = {
+        "profile": {"1": {"tz": "UTC"}},
+        "state": {"1": {"key": "checkin", "value": {"step": 4}}},
+    }
+    (store.athletes_dir / f"{UID}.json").write_text(json.dumps(legacy))
+    assert await store.state(UID, "checkin") == {"step": 4}
+    assert "state" not in on_disk(store)
+    assert on_disk(store)["profile"] == {"1": {"tz": "UTC"}}
+    assert [row["value"] for row in state_on_disk(store).values()] == [{"step": 4}]
+    await store.set_state(UID, "checkin", None)
+    assert await TinyStore(store.data_dir).state(UID, "checkin") is None
 
 
 async def test_checkins_sorted_and_fetched_by_id(store: TinyStore) -> None:
@@ -322,7 +376,7 @@ async def test_write_failure_keeps_old_data(
     data = on_disk(store)
     assert [r["id"] for r in data["checkins"].values()] == ["c01", "c02"]
     assert [r["id"] for r in data["reminders"].values()] == ["r1", "r2"]
-    assert not data["state"]
+    assert not state_on_disk(store)
     assert data["profile"]["1"] == {"name": "Bob"}
     assert tmp_files(store) == []
 
@@ -386,3 +440,14 @@ async def test_event_loop_not_blocked(store: TinyStore, monkeypatch: pytest.Monk
     assert await store.save_checkin(UID, checkin("c01"), []) is True
     assert waits, "the save did not fsync"
     assert all(waits), "a save's fsync ran while the event loop stood still"
+
+
+async def test_an_answer_leaves_the_history_file_alone(store: TinyStore) -> None:
+    """A draft write (every answer) replaces only the small state file, whatever the history."""
+    for n in range(50):
+        await store.save_checkin(UID, checkin(f"c{n:02d}"), [reminder(f"r{n}")])
+    history = store.athletes_dir / f"{UID}.json"
+    before = (history.stat().st_ino, history.stat().st_mtime_ns)
+    await store.set_state(UID, "checkin", {"step": 3, "answers": {"rpe": 6}})
+    assert (history.stat().st_ino, history.stat().st_mtime_ns) == before
+    assert (store.athletes_dir / f"{UID}.state.json").stat().st_size < 200

@@ -42,7 +42,8 @@ async def test_every_kind_of_write_leaves_the_whole_data_on_disk(tmp_path: Path)
     assert [c["id"] for c in await store.checkins(UID)] == ["c01", "c02"]
     assert on_disk(store)[REMINDERS]["1"]["x"] == 1
     assert on_disk(store)[CHECKINS]["1"]["refuelled_at"] == "2024-05-01T11:00:00"
-    assert not on_disk(store)[STATE]
+    assert STATE not in on_disk(store)  # the conversation state has its own file
+    assert await store.state(UID, "draft") is None
 
 
 def test_a_write_outside_a_batch_encodes_every_table(tmp_path: Path) -> None:

@@ -1,4 +1,6 @@
-"""One athlete's TinyDB file as the TinyDB store uses it: its tables, read and changed in place."""
+"""One athlete's TinyDB files as the TinyDB store uses them: `<id>.json` holds the profile,
+check-ins and reminders; `<id>.state.json` the conversation state (the check-in being answered),
+so that an answer rewrites a file of a few hundred bytes, not the athlete's whole history."""
 
 from __future__ import annotations
 
@@ -14,6 +16,12 @@ from bot.storage.base import Record, Where
 
 PROFILE, CHECKINS, REMINDERS, STATE = "profile", "checkins", "reminders", "state"
 PROFILE_ID = 1
+STATE_SUFFIX = ".state.json"
+
+
+def state_path(path: Path) -> Path:
+    """The conversation-state file beside an athlete file (`<id>.state.json`)."""
+    return path.with_name(path.name.removesuffix(".json") + STATE_SUFFIX)
 
 
 class TableCachingStorage(AtomicJSONStorage):
@@ -62,9 +70,11 @@ class AthleteFile:
     """One athlete's TinyDB (only used while holding the athlete's lock in the Store)."""
 
     def __init__(self, path: Path) -> None:
-        """Open (lazily) the athlete's file."""
+        """Open (lazily) the athlete's files."""
         self.storage = TableCachingStorage(path)
         self.db = TinyDB(storage=lambda: self.storage)
+        self.state_storage = AtomicJSONStorage(state_path(path))
+        self.state_db = TinyDB(storage=lambda: self.state_storage)
 
     def table(self, name: str) -> Table:
         """A table without a query cache (the storage already keeps the data in memory); every
@@ -72,6 +82,33 @@ class AthleteFile:
         if self.storage.batching:
             self.storage.touch(name)
         return self.db.table(name, cache_size=0)
+
+    def state(self, key: str) -> Record | None:
+        """A piece of conversation state."""
+        return get_keyed(self.state_db.table(STATE, cache_size=0), key)
+
+    def set_state(self, key: str, value: Record | None) -> None:
+        """Replace (or with None, delete) a piece of conversation state: one durable write."""
+        if value is not None or self.state(key) is not None:
+            with self.state_storage.batch():
+                put_keyed(self.state_db.table(STATE, cache_size=0), key, value)
+
+    def state_rows(self) -> list[Record]:
+        """Every piece of conversation state as stored (key, value)."""
+        return [plain(d) for d in self.state_db.table(STATE, cache_size=0).all()]
+
+    def move_legacy_state(self) -> None:
+        """Files written before the state had a file of its own keep it as a table: copy it to
+        the state file (unless that exists), then drop it. Each step is durable, so a crash in
+        between repeats only what is left."""
+        legacy = (self.storage.read() or {}).get(STATE)
+        if legacy is None:
+            return
+        if self.state_storage.read() is None:
+            self.state_storage.write({STATE: json_copy(legacy)})
+        with self.storage.batch():
+            self.table(STATE)
+            self.db.drop_table(STATE)
 
     def reminder_records(self) -> list[Record]:
         """The reminder records as stored (not copies: read them under the athlete's lock)."""

@@ -26,13 +26,13 @@ from bot.storage.athlete_file import (
     PROFILE_ID,
     REMINDERS,
     STATE,
+    STATE_SUFFIX,
     AthleteFile,
     change,
-    get_keyed,
     plain,
-    put_keyed,
+    state_path,
 )
-from bot.storage.atomic import AtomicJSONStorage, backup_path
+from bot.storage.atomic import AtomicJSONStorage, StorageWriteError, backup_path
 from bot.storage.base import Record, ReminderFilter, Store, Where, linked_profile, pending
 from bot.storage.recover import check_shape
 from bot.storage.teams import TinyTeamStore
@@ -147,10 +147,12 @@ class TinyStore(Store):
         return len(self._due)
 
     def athlete_ids(self) -> Iterator[int]:
-        """Every athlete with a data file."""
+        """Every athlete with a data file, or only conversation state (e.g. mid-onboarding)."""
+        found: set[int] = set()
         for entry in os.scandir(self.athletes_dir):
-            uid = _athlete_id(entry.name)
-            if uid is not None:
+            uid = _athlete_id(entry.name, state_too=True)
+            if uid is not None and uid not in found:
+                found.add(uid)
                 yield uid
 
     def scan(self) -> list[PendingReminder]:
@@ -188,20 +190,23 @@ class TinyStore(Store):
                     self._open.popitem(last=False)
             else:
                 self._open.move_to_end(uid)
-            return handle
+                return handle
+        handle.move_legacy_state()
+        return handle
 
     def _read_sync(self, uid: int, fn: Callable[[AthleteFile], T], default: T) -> T:
         """Run `fn` under the athlete's lock; `default` for an athlete with no file."""
-        with self._open_lock:
-            known = uid in self._open
-        if not known and not self.path(uid).exists():
+        if not self._stored(uid):
             return default
         with self._lock(uid):
             return fn(self._file(uid))
 
-    def _write_sync(self, uid: int, fn: Callable[[AthleteFile], T], create: bool) -> T | None:
-        """Run `fn` under the athlete's lock, batched into one atomic file write; without
-        `create`, nothing is written (None) for an athlete with no file, e.g. one just erased."""
+    def _write_sync(
+        self, uid: int, fn: Callable[[AthleteFile], T], create: bool, clear_state: str | None
+    ) -> T | None:
+        """Run `fn` under the athlete's lock, batched into one atomic file write, then drop the
+        `clear_state` key (after: an answer is never dropped before what it became is stored);
+        without `create`, nothing is written (None) for an athlete with no file."""
         with self._lock(uid):
             if not create and not self._stored(uid):
                 return None
@@ -211,12 +216,19 @@ class TinyStore(Store):
                 result = fn(handle)
             if REMINDERS in handle.storage.touched:
                 self._due_files[uid] = dueindex.entries_of(handle.reminder_records())
+            if clear_state:
+                try:
+                    handle.set_state(clear_state, None)
+                except StorageWriteError as exc:  # what was asked is stored: say so, not this
+                    log.error("athlete %s: could not clear %r: %s", uid, clear_state, exc)
             return result
 
     def _stored(self, uid: int) -> bool:
-        """Whether the athlete has a file (call with their lock held)."""
+        """Whether the athlete has a file (exact with their lock held)."""
         with self._open_lock:
-            return uid in self._open or self.path(uid).exists()
+            if uid in self._open:
+                return True
+        return self.path(uid).exists() or state_path(self.path(uid)).exists()
 
     def _index(self, uid: int, records: list[Record]) -> None:
         """Index the pending ones among just-written reminder records at their due time."""
@@ -228,10 +240,17 @@ class TinyStore(Store):
         """Run a read in a worker thread."""
         return await asyncio.to_thread(self._read_sync, uid, fn, default)
 
-    async def _write(self, uid: int, fn: Callable[[AthleteFile], T], *, create: bool = True) -> T:
+    async def _write(
+        self,
+        uid: int,
+        fn: Callable[[AthleteFile], T],
+        *,
+        create: bool = True,
+        clear_state: str | None = None,
+    ) -> T:
         """Run a write in a worker thread; StorageWriteError if it could not be made durable.
         Without `create`, an athlete with no file (e.g. just erased) gets none: None."""
-        return await asyncio.to_thread(self._write_sync, uid, fn, create)
+        return await asyncio.to_thread(self._write_sync, uid, fn, create, clear_state)
 
     # -- profile ----------------------------------------------------------------------------
 
@@ -249,22 +268,20 @@ class TinyStore(Store):
             table = f.table(PROFILE)
             merged = {**(table.get(doc_id=PROFILE_ID) or {}), **changes}
             table.upsert(Document(merged, doc_id=PROFILE_ID))
-            if clear_state:
-                put_keyed(f.table(STATE), clear_state, None)
             return copy.deepcopy(merged)
 
-        return await self._write(uid, apply, create=create) or {}
+        return await self._write(uid, apply, create=create, clear_state=clear_state) or {}
 
     # -- conversation state -----------------------------------------------------------------
 
     async def state(self, uid: int, key: str) -> Record | None:
         """A piece of conversation state (e.g. the check-in being answered)."""
-        return await self._read(uid, lambda f: get_keyed(f.table(STATE), key))
+        return await self._read(uid, lambda f: f.state(key))
 
     async def set_state(self, uid: int, key: str, value: Record | None) -> None:
         """Replace (or with None, delete) a piece of conversation state."""
         value = copy.deepcopy(value)
-        await self._write(uid, lambda f: put_keyed(f.table(STATE), key, value))
+        await self._write(uid, lambda f: f.set_state(key, value))
 
     # -- check-ins --------------------------------------------------------------------------
 
@@ -299,11 +316,11 @@ class TinyStore(Store):
             change(f.table(REMINDERS), (ReminderFilter(ids=frozenset(supersede)),), {}, supersede)
             for reminder in reminders:
                 f.table(REMINDERS).insert(reminder)
-            if clear_state:
-                put_keyed(f.table(STATE), clear_state, None)
             return True
 
-        saved = bool(await self._write(uid, apply, create=create))
+        # the state is cleared after the check-in is stored, also when it was already stored:
+        # a crash between the two leaves a draft that the redelivered answer clears
+        saved = bool(await self._write(uid, apply, create=create, clear_state=clear_state))
         if saved:
             self._index(uid, reminders)
         return saved
@@ -388,6 +405,7 @@ class TinyStore(Store):
 
         def read(f: AthleteFile) -> dict[str, list[Record]]:
             tables = {name: [plain(d) for d in f.table(name).all()] for name in f.db.tables()}
+            tables[STATE] = f.state_rows()
             return {name: rows for name, rows in sorted(tables.items()) if rows}
 
         return await self._read(uid, read, {})
@@ -407,23 +425,28 @@ class TinyStore(Store):
 
         def erase() -> None:
             with self._lock(uid):
-                self.path(uid).unlink(missing_ok=True)
-                backup_path(self.path(uid)).unlink(missing_ok=True)
-                for aside in self.athletes_dir.glob(f"{uid}.json.corrupt-*"):  # kept by restore
-                    aside.unlink(missing_ok=True)
-                for leftover in self.athletes_dir.glob(f".{uid}.json.*.tmp"):  # killed writes
-                    leftover.unlink(missing_ok=True)
+                for path in (self.path(uid), state_path(self.path(uid))):
+                    path.unlink(missing_ok=True)
+                    backup_path(path).unlink(missing_ok=True)
+                    for aside in self.athletes_dir.glob(f"{path.name}.corrupt-*"):  # by restore
+                        aside.unlink(missing_ok=True)
+                    for leftover in self.athletes_dir.glob(f".{path.name}.*.tmp"):  # killed writes
+                        leftover.unlink(missing_ok=True)
                 with self._open_lock:
                     handle = self._open.pop(uid, None)
                 if handle is not None:
                     handle.storage.discard()
+                    handle.state_storage.discard()
                 if self._due_files.pop(uid, None) is not None:
                     dueindex.without(self._snapshot, uid)
 
         await asyncio.to_thread(erase)
 
 
-def _athlete_id(name: str) -> int | None:
-    """The athlete id of a data file's name (`<id>.json`), None for any other file."""
+def _athlete_id(name: str, *, state_too: bool = False) -> int | None:
+    """The athlete id of a data file's name (`<id>.json`; with `state_too` also
+    `<id>.state.json`), None for any other file."""
+    if state_too and name.endswith(STATE_SUFFIX):
+        name = name.removesuffix(STATE_SUFFIX) + ".json"
     stem, dot, ext = name.partition(".")
     return int(stem) if dot and ext == "json" and stem.lstrip("-").isdigit() else None
