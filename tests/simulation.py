@@ -16,6 +16,7 @@ import asyncpg
 from telegram.ext import Application
 
 from bot.fakeapi import BotEvent, FakeBotAPI, FakeUser
+from bot.storage.athlete_file import STATE_SUFFIX
 
 
 @dataclass
@@ -87,6 +88,8 @@ def read_files(data_dir: Path) -> Athletes:
             data = json.loads(path.read_bytes())
         except ValueError as exc:
             raise AssertionError(f"{path} does not parse: {exc}") from None
+        if path.name.endswith(STATE_SUFFIX):  # the draft's own file: parses, holds no history
+            continue
         found[int(path.stem)] = {
             "profile": data.get("profile", {}).get("1", {}),
             "checkins": list(data.get("checkins", {}).values()),
