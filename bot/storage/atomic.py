@@ -102,9 +102,11 @@ def read_json(path: Path) -> Any:
 class AtomicJSONStorage(Storage):
     """JSON storage with atomic durable writes, an in-memory copy and batched writes."""
 
-    def __init__(self, path: str | Path) -> None:
-        """Bind to `path`; nothing is read until TinyDB asks."""
+    def __init__(self, path: str | Path, *, backup: bool = True) -> None:
+        """Bind to `path` (with `backup`, each write keeps the version it replaces as `.bak`);
+        nothing is read until TinyDB asks."""
         self.path = Path(path)
+        self.backup = backup
         self._data: dict[str, Any] | None = None
         self._batch_depth = 0
         self._dirty = False
@@ -130,7 +132,7 @@ class AtomicJSONStorage(Storage):
         if not self._dirty:
             return
         try:
-            atomic_write(self.path, self.encode(), backup=True)
+            atomic_write(self.path, self.encode(), backup=self.backup)
         except OSError as exc:
             self.discard()
             raise StorageWriteError(f"could not save {self.path.name}: {exc.strerror}") from exc

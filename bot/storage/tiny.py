@@ -287,7 +287,7 @@ class TinyStore(Store):
 
     async def checkins(self, uid: int) -> list[Record]:
         """All stored check-ins and follow-ups of the athlete, oldest first."""
-        rows = await self._read(uid, lambda f: [plain(d) for d in f.table(CHECKINS).all()], [])
+        rows = await self._read(uid, lambda f: f.rows(CHECKINS), [])
         return sorted(rows, key=lambda r: r["created_at"])
 
     async def save_checkin(
@@ -357,7 +357,7 @@ class TinyStore(Store):
 
     async def reminders(self, uid: int) -> list[Record]:
         """All reminder records of the athlete."""
-        return await self._read(uid, lambda f: [plain(d) for d in f.table(REMINDERS).all()], [])
+        return await self._read(uid, lambda f: f.rows(REMINDERS), [])
 
     async def update_reminders(
         self,
@@ -404,7 +404,7 @@ class TinyStore(Store):
         """Every non-empty table of the athlete's file as plain lists (for /export)."""
 
         def read(f: AthleteFile) -> dict[str, list[Record]]:
-            tables = {name: [plain(d) for d in f.table(name).all()] for name in f.db.tables()}
+            tables = {name: f.rows(name) for name in f.db.tables()}
             tables[STATE] = f.state_rows()
             return {name: rows for name, rows in sorted(tables.items()) if rows}
 
