@@ -30,15 +30,16 @@ def truth(data_dir: Path) -> set[tuple[int, str]]:
 
 def restarted(data_dir: Path, parsed: list[int], monkeypatch: pytest.MonkeyPatch) -> TinyStore:
     """A new store loaded from `data_dir`, recording which athlete files it parsed."""
-    original = TinyStore._parse_entries
+    original = dueindex.read_checked
 
-    def counting(self: TinyStore, uid: int) -> str:
-        parsed.append(uid)
-        return original(self, uid)
+    def counting(path: Path) -> dict:
+        parsed.append(int(path.name.removesuffix(".json")))
+        return original(path)
 
-    monkeypatch.setattr(TinyStore, "_parse_entries", counting)
+    monkeypatch.setattr(dueindex, "read_checked", counting)
     store = TinyStore(data_dir)
     store.load()
+    assert store._due_files.parsed == len(parsed)
     return store
 
 

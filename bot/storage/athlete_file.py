@@ -19,6 +19,15 @@ PROFILE_ID = 1
 STATE_SUFFIX = ".state.json"
 
 
+def athlete_id(name: str, *, state_too: bool = False) -> int | None:
+    """The athlete id of a data file's name (`<id>.json`; with `state_too` also
+    `<id>.state.json`), None for any other file."""
+    if state_too and name.endswith(STATE_SUFFIX):
+        name = name.removesuffix(STATE_SUFFIX) + ".json"
+    stem, dot, ext = name.partition(".")
+    return int(stem) if dot and ext == "json" and stem.lstrip("-").isdigit() else None
+
+
 def state_path(path: Path) -> Path:
     """The conversation-state file beside an athlete file (`<id>.state.json`)."""
     return path.with_name(path.name.removesuffix(".json") + STATE_SUFFIX)

@@ -17,12 +17,14 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from pathlib import Path
 
+from bot.storage.athlete_file import REMINDERS, athlete_id
 from bot.storage.atomic import FILE_MODE, dumps, fsync_dir
 from bot.storage.base import Record, pending
+from bot.storage.recover import read_checked
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +110,57 @@ def without(path: Path, uid: int) -> None:
     lines = read(path)
     if lines.pop(uid, None) is not None:
         write(path, (f"{u} {rest}" for u, rest in lines.items()))
+
+
+class DueFiles:
+    """Every athlete file's pending (id, due_at) as last read or written by this process (its
+    one writer), and the snapshot of them written at a clean start and stop."""
+
+    def __init__(self, data_dir: Path, athletes_dir: Path) -> None:
+        """Nothing known before `restore`."""
+        self.snapshot = data_dir / NAME
+        self.folder = athletes_dir
+        self.entries: dict[int, str] = {}
+        self.parsed = 0  # athlete files `restore` had to read
+        self.restored = False
+
+    def restore(self) -> Iterator[tuple[int, str, str]]:
+        """Yield (athlete, reminder id, due_at) of every pending reminder, from the snapshot for
+        unchanged files, else by parsing the file (CorruptDataError names a broken one); then
+        bring the snapshot up to date."""
+        known = read(self.snapshot)
+        for entry in os.scandir(self.folder):
+            uid = athlete_id(entry.name)
+            if uid is None:
+                continue
+            entries = trusted(known.pop(uid, None), file_key(entry.stat()))
+            if entries is None:
+                data = read_checked(self.folder / entry.name)
+                entries = entries_of(data.get(REMINDERS, {}).values())
+                self.parsed += 1
+            self.entries[uid] = entries
+            for rid, due in due_list(entries):
+                yield uid, rid, due
+        self.restored = True
+        if self.parsed or known:  # files read, or gone since the snapshot: it must change
+            self.save()
+
+    def update(self, uid: int, records: Iterable[Record]) -> None:
+        """An athlete's reminders were just written (call under the athlete's lock)."""
+        self.entries[uid] = entries_of(records)
+
+    def forget(self, uid: int) -> None:
+        """An athlete was erased: nothing of them stays here or in the snapshot."""
+        if self.entries.pop(uid, None) is not None:
+            without(self.snapshot, uid)
+
+    def save(self) -> None:
+        """Write the snapshot (only while no write is in progress: at a start or a stop)."""
+        folder = str(self.folder)
+
+        def lines() -> Iterator[str]:
+            for uid, entries in list(self.entries.items()):
+                with suppress(FileNotFoundError):
+                    yield line(uid, file_key(os.stat(os.path.join(folder, f"{uid}.json"))), entries)
+
+        write(self.snapshot, lines())

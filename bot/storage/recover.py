@@ -31,6 +31,18 @@ def check_shape(path: Path, data: dict[str, Any]) -> None:
                 raise CorruptDataError(path, f"reminder {record.get('id')!r} has a bad {key}")
 
 
+def read_checked(path: Path) -> dict[str, Any]:
+    """A data file parsed and shape-checked ({} if it does not exist; CorruptDataError names
+    a broken one)."""
+    data = read_json(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CorruptDataError(path, "top level is not an object")
+    check_shape(path, data)
+    return data
+
+
 def recovery_hint(path: Path) -> str:
     """What the operator can do about a corrupt `path`, as the tail of one error line."""
     if backup_path(path).exists():

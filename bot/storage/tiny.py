@@ -9,7 +9,6 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,15 +25,15 @@ from bot.storage.athlete_file import (
     PROFILE_ID,
     REMINDERS,
     STATE,
-    STATE_SUFFIX,
     AthleteFile,
+    athlete_id,
     change,
     plain,
     state_path,
 )
-from bot.storage.atomic import AtomicJSONStorage, StorageWriteError, backup_path
+from bot.storage.atomic import StorageWriteError, backup_path
 from bot.storage.base import Record, ReminderFilter, Store, Where, linked_profile, pending
-from bot.storage.recover import check_shape
+from bot.storage.recover import read_checked
 from bot.storage.teams import TinyTeamStore
 
 log = logging.getLogger(__name__)
@@ -66,11 +65,7 @@ class TinyStore(Store):
         self._locks: dict[int, threading.Lock] = {}
         self.teams = TinyTeamStore(self.data_dir / "teams")
         self._due: Agenda[tuple[int, str]] = Agenda()
-        # every athlete file's pending (id, due_at), as last read or written: the due index's
-        # snapshot, written at a clean start and stop, lets a restart skip unchanged files
-        self._due_files: dict[int, str] = {}
-        self._snapshot = self.data_dir / dueindex.NAME
-        self._loaded = False
+        self._due_files = dueindex.DueFiles(self.data_dir, self.athletes_dir)
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -89,58 +84,25 @@ class TinyStore(Store):
         snapshot are not parsed again; the snapshot is then brought up to date."""
         self.prepare()
         dirlock.hold(self.data_dir)
-        known = dueindex.read(self._snapshot)
-        parsed = 0
-        for entry in os.scandir(self.athletes_dir):
-            uid = _athlete_id(entry.name)
-            if uid is None:
-                continue
-            key = dueindex.file_key(entry.stat())
-            entries = dueindex.trusted(known.pop(uid, None), key)
-            if entries is None:
-                entries, parsed = self._parse_entries(uid), parsed + 1
-            self._due_files[uid] = entries
-            for rid, due in dueindex.due_list(entries):
-                self._due.push((uid, rid), datetime.fromisoformat(due))
+        for uid, rid, due in self._due_files.restore():
+            self._due.push((uid, rid), datetime.fromisoformat(due))
         for team in self.teams.scan():
             if team.get("active"):
                 self.teams.agenda.push(int(team["id"]), AT_ONCE)
-        self._loaded = True
-        if parsed or known:  # files read, or gone since the snapshot: it must change
-            self._save_snapshot()
         log.info(
             "restored %d pending reminders (%d of %d athlete files read)",
             self.indexed(),
-            parsed,
-            len(self._due_files),
+            self._due_files.parsed,
+            len(self._due_files.entries),
         )
-
-    def _parse_entries(self, uid: int) -> str:
-        """Parse one athlete file (CorruptDataError names a broken one): its pending entries."""
-        storage = AtomicJSONStorage(self.path(uid))
-        data = storage.read() or {}
-        check_shape(storage.path, data)
-        return dueindex.entries_of(data.get(REMINDERS, {}).values())
-
-    def _save_snapshot(self) -> None:
-        """Write the due index's snapshot (only while no write is in progress: start, stop)."""
-        folder = str(self.athletes_dir)
-
-        def lines() -> Iterator[str]:
-            for uid, entries in list(self._due_files.items()):
-                with suppress(FileNotFoundError):
-                    key = dueindex.file_key(os.stat(os.path.join(folder, f"{uid}.json")))
-                    yield dueindex.line(uid, key, entries)
-
-        dueindex.write(self._snapshot, lines())
 
     async def open(self) -> None:
         """Nothing to connect: `load` has read the files."""
 
     async def close(self) -> None:
         """Write the due index's snapshot, so the next start reads only files changed since."""
-        if self._loaded:
-            await asyncio.to_thread(self._save_snapshot)
+        if self._due_files.restored:
+            await asyncio.to_thread(self._due_files.save)
 
     def indexed(self) -> int:
         """How many reminders the in-memory due index holds."""
@@ -150,24 +112,19 @@ class TinyStore(Store):
         """Every athlete with a data file, or only conversation state (e.g. mid-onboarding)."""
         found: set[int] = set()
         for entry in os.scandir(self.athletes_dir):
-            uid = _athlete_id(entry.name, state_too=True)
+            uid = athlete_id(entry.name, state_too=True)
             if uid is not None and uid not in found:
                 found.add(uid)
                 yield uid
 
     def scan(self) -> list[PendingReminder]:
         """Parse every data file (CorruptDataError names a broken one); return pending reminders."""
-        return list(self._pending())
-
-    def _pending(self) -> Iterator[PendingReminder]:
-        """Parse every data file in turn and yield its pending reminders."""
-        for uid in self.athlete_ids():
-            storage = AtomicJSONStorage(self.path(uid))
-            data = storage.read() or {}
-            check_shape(storage.path, data)
-            for record in data.get(REMINDERS, {}).values():
-                if pending(record):
-                    yield PendingReminder(uid, record)
+        return [
+            PendingReminder(uid, record)
+            for uid in self.athlete_ids()
+            for record in read_checked(self.path(uid)).get(REMINDERS, {}).values()
+            if pending(record)
+        ]
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -215,7 +172,7 @@ class TinyStore(Store):
             with handle.storage.batch():
                 result = fn(handle)
             if REMINDERS in handle.storage.touched:
-                self._due_files[uid] = dueindex.entries_of(handle.reminder_records())
+                self._due_files.update(uid, handle.reminder_records())
             if clear_state:
                 try:
                     handle.set_state(clear_state, None)
@@ -437,16 +394,6 @@ class TinyStore(Store):
                 if handle is not None:
                     handle.storage.discard()
                     handle.state_storage.discard()
-                if self._due_files.pop(uid, None) is not None:
-                    dueindex.without(self._snapshot, uid)
+                self._due_files.forget(uid)
 
         await asyncio.to_thread(erase)
-
-
-def _athlete_id(name: str, *, state_too: bool = False) -> int | None:
-    """The athlete id of a data file's name (`<id>.json`; with `state_too` also
-    `<id>.state.json`), None for any other file."""
-    if state_too and name.endswith(STATE_SUFFIX):
-        name = name.removesuffix(STATE_SUFFIX) + ".json"
-    stem, dot, ext = name.partition(".")
-    return int(stem) if dot and ext == "json" and stem.lstrip("-").isdigit() else None
