@@ -8,6 +8,7 @@ import json
 import os
 import stat
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -451,3 +452,35 @@ async def test_an_answer_leaves_the_history_file_alone(store: TinyStore) -> None
     await store.set_state(UID, "checkin", {"step": 3, "answers": {"rpe": 6}})
     assert (history.stat().st_ino, history.stat().st_mtime_ns) == before
     assert (store.athletes_dir / f"{UID}.state.json").stat().st_size < 200
+
+
+def test_concurrent_writers_share_a_folder_fsync_that_began_after_their_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: 24 writers, fewer fsyncs, and each returns only after one that started
+    after it asked (so after its rename) has finished."""
+    syncs: list[tuple[float, float]] = []
+
+    def slow_fsync(folder: Path) -> None:
+        start = time.monotonic()
+        time.sleep(0.01)
+        syncs.append((start, time.monotonic()))
+
+    monkeypatch.setattr(atomic, "fsync_dir", slow_fsync)
+    folder_sync = atomic.FolderSync()
+    calls: list[tuple[float, float]] = []
+
+    def writer() -> None:
+        asked = time.monotonic()
+        folder_sync.sync(tmp_path)
+        calls.append((asked, time.monotonic()))
+
+    threads = [threading.Thread(target=writer) for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 24
+    assert len(syncs) < 24
+    for asked, returned in calls:
+        assert any(asked <= start and end <= returned for start, end in syncs)

@@ -14,6 +14,7 @@ import asyncio
 import hmac
 import json
 import logging
+import time
 from contextlib import suppress
 from typing import Any
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RETRY_PAUSE = 1.0  # seconds after a failed getUpdates before asking again
 BUSY_WAIT = 1.0  # at most this long before polling again while only old updates are in flight
+BUSY_POLL_GAP = 0.02  # seconds between polls while updates are in flight (each returns them all)
 UPDATE_TIMEOUT = 120  # seconds: far beyond any real handler (timeouts and retries included)
 MAX_BODY = 1 << 20  # a Telegram update is far smaller than 1 MiB
 
@@ -93,6 +95,7 @@ class DurablePolling:
         self._task: asyncio.Task[None] | None = None
         self._poll: asyncio.Future[tuple[Update, ...]] | None = None
         self._stopping = False
+        self._last_poll = 0.0
 
     @property
     def offset(self) -> int | None:
@@ -124,6 +127,9 @@ class DurablePolling:
         """Fetch, start what is new, and let the offset follow what has been handled."""
         while not self._stopping:
             busy = bool(self._in_flight)
+            if busy:  # each poll brings back every update in flight: not more often than this
+                await asyncio.sleep(self._last_poll + BUSY_POLL_GAP - time.monotonic())
+            self._last_poll = time.monotonic()
             if self.request is not None:
                 self.request.first_new = self.next_new
             self._poll = asyncio.ensure_future(

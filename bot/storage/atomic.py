@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from tinydb.storages import Storage
 
-FILE_MODE = 0o600
 BACKUP_SUFFIX = ".bak"
 
 
@@ -37,6 +37,49 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+class FolderSync:
+    """Group commit of a folder's fsync: one fsync makes durable every rename made in the folder
+    before it began, so writers of different athletes finishing together share one."""
+
+    def __init__(self) -> None:
+        """No rename asked for yet."""
+        self._cond = threading.Condition()
+        self._asked = self._done = 0  # numbered requests; all up to `_done` are durable
+        self._busy = False
+
+    def sync(self, folder: Path) -> None:
+        """Return once an fsync of `folder` begun after this call's rename has finished."""
+        with self._cond:
+            self._asked += 1
+            mine = self._asked
+            while self._done < mine:
+                if self._busy:
+                    self._cond.wait()
+                    continue
+                self._busy, covered = True, self._asked  # every request so far renamed before
+                try:
+                    self._cond.release()
+                    try:
+                        fsync_dir(folder)
+                    finally:
+                        self._cond.acquire()
+                    self._done = max(self._done, covered)
+                finally:
+                    self._busy = False
+                    self._cond.notify_all()
+
+
+_folders: dict[Path, FolderSync] = {}
+_folders_lock = threading.Lock()
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename inside `folder` durable, sharing the fsync with concurrent writers."""
+    with _folders_lock:
+        syncer = _folders.setdefault(folder, FolderSync())
+    syncer.sync(folder)
+
+
 def backup_path(path: Path) -> Path:
     """Where the previous version of `path` is kept (`<name>.bak`)."""
     return path.with_name(path.name + BACKUP_SUFFIX)
@@ -51,18 +94,19 @@ def keep_previous(path: Path) -> None:
         os.link(path, backup)
 
 
-def atomic_write(path: Path, payload: bytes, *, backup: bool = False) -> None:
-    """Write `payload` to `path` via temp file, fsync, os.replace and a folder fsync.
+def atomic_write(path: Path, payload: bytes | Iterable[bytes], *, backup: bool = False) -> None:
+    """Write `payload` (bytes, or chunks written as they come) to `path` via a temp file
+    (created owner-only by mkstemp), fsync, os.replace and a folder fsync (shared with
+    concurrent writers).
 
     With `backup`, the version being replaced stays reachable as `<name>.bak`.
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            handle.writelines([payload] if isinstance(payload, bytes) else payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, FILE_MODE)
         if backup:
             keep_previous(path)
         os.replace(tmp, path)
@@ -70,7 +114,7 @@ def atomic_write(path: Path, payload: bytes, *, backup: bool = False) -> None:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(path.parent)
+    sync_folder(path.parent)
 
 
 def dumps(value: Any) -> str:

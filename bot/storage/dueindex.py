@@ -13,16 +13,16 @@ the compact JSON list of `[reminder id, due_at]`; a line is read only when its a
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from pathlib import Path
 
 from bot.storage.athlete_file import REMINDERS, athlete_id
-from bot.storage.atomic import FILE_MODE, dumps, fsync_dir
+from bot.storage.atomic import atomic_write, dumps
 from bot.storage.base import Record, pending
 from bot.storage.recover import read_checked
 
@@ -88,21 +88,8 @@ def line(uid: int, key: FileKey, entries: str) -> str:
 
 
 def write(path: Path, lines: Iterable[str]) -> None:
-    """Replace the snapshot atomically (temp file, fsync, rename), streaming its lines."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(HEADER)
-            handle.writelines(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
+    """Replace the snapshot atomically, streaming its lines."""
+    atomic_write(path, (text.encode() for text in itertools.chain([HEADER], lines)))
 
 
 def without(path: Path, uid: int) -> None:
