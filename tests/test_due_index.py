@@ -4,14 +4,16 @@ or missing snapshot. Erasure leaves nothing of the athlete in it."""
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.storage import TinyStore, dueindex
-from bot.storage.atomic import CorruptDataError
+from bot.storage import TinyStore, atomic, dueindex
+from bot.storage.atomic import CorruptDataError, StorageWriteError
 from bot.storage.base import ReminderFilter
 from tests.test_storage import checkin, reminder
 
@@ -154,3 +156,63 @@ async def test_erasure_leaves_nothing_in_the_snapshot(tmp_path: Path) -> None:
     assert "r1a" in raw  # the others stay trusted
     await store.close()
     assert "r2a" not in (store.data_dir / dueindex.NAME).read_text()
+
+
+async def test_a_folder_fsync_failing_after_the_rename_is_read_again_at_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write is reported failed although the file was replaced: its line is left out of
+    the next snapshot, so the start after reads the file and indexes what it holds."""
+    store = await seeded(tmp_path)
+    real = atomic.fsync_dir
+
+    def failing(folder: Path) -> None:
+        if folder.name == "athletes":
+            raise OSError(errno.EIO, "I/O error")
+        real(folder)
+
+    monkeypatch.setattr(atomic, "fsync_dir", failing)
+    with pytest.raises(StorageWriteError):
+        await store.save_checkin(1, checkin("c9"), [reminder("r1z")])
+    monkeypatch.setattr(atomic, "fsync_dir", real)
+    await store.close()
+    fresh = TinyStore(store.data_dir)
+    fresh.load()
+    assert (1, "r1z") in truth(store.data_dir)
+    assert indexed(fresh) == truth(store.data_dir)
+
+
+@pytest.mark.parametrize("entries", ["[1]", '[["r","not a time"]]', '[["r",5]]', "{}"])
+async def test_a_line_with_bad_entries_is_not_trusted(tmp_path: Path, entries: str) -> None:
+    """Valid JSON of the wrong shape (or a CRC that does not match) means reading the file."""
+    store = await seeded(tmp_path)
+    await store.close()
+    snapshot = store.data_dir / dueindex.NAME
+    head, *lines = snapshot.read_text().splitlines()
+    uid, *identity, _crc, _entries = lines[0].split(" ", 6)
+    key = tuple(map(int, identity))
+    forged = dueindex.line(int(uid), key, entries)  # a correct CRC over bad entries
+    flipped = lines[1].replace("r", "x", 1)  # a damaged line: its CRC no longer matches
+    snapshot.write_text("\n".join([head, forged.rstrip("\n"), flipped, *lines[2:]]) + "\n")
+    fresh = TinyStore(store.data_dir)
+    fresh.load()
+    assert indexed(fresh) == truth(store.data_dir)
+
+
+async def test_concurrent_erasures_leave_neither_athlete_in_the_snapshot(tmp_path: Path) -> None:
+    store = await seeded(tmp_path)
+    await store.close()
+    await asyncio.gather(store.erase(1), store.erase(2), store.erase(3))
+    lines = (store.data_dir / dueindex.NAME).read_text().splitlines()[1:]
+    assert lines == []
+
+
+async def test_a_killed_snapshot_rewrite_leaves_nothing_behind(tmp_path: Path) -> None:
+    """A temp file of a rewrite cut short (it holds every athlete's line) goes at the next
+    start, before anyone could be erased and linger in it."""
+    store = await seeded(tmp_path)
+    await store.close()
+    leftover = store.data_dir / f".{dueindex.NAME}.k1ll3d.tmp"
+    leftover.write_text((store.data_dir / dueindex.NAME).read_text())
+    TinyStore(store.data_dir).load()
+    assert not leftover.exists()

@@ -141,3 +141,18 @@ async def test_a_request_not_initialized_refuses_calls() -> None:
     request = AiohttpRequest()
     with pytest.raises(NetworkError, match="not initialized"):
         await request.post("http://127.0.0.1:1/getMe")
+
+
+async def test_no_error_carries_the_token() -> None:
+    """aiohttp puts the URL (and so the token) in some errors: the message masks it and the
+    cause is not chained."""
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await request.post("http://[::1/bot123456:SECRET-token/getMe")
+    finally:
+        await request.shutdown()
+    assert "SECRET" not in str(caught.value)
+    assert "/bot<token>/" in str(caught.value)
+    assert "SECRET" not in repr(caught.value.__cause__)

@@ -484,3 +484,60 @@ def test_concurrent_writers_share_a_folder_fsync_that_began_after_their_rename(
     assert len(syncs) < 24
     for asked, returned in calls:
         assert any(asked <= start and end <= returned for start, end in syncs)
+
+
+async def test_a_failed_legacy_move_is_tried_again(
+    store: TinyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk refuses the first move of a legacy draft: the draft is not hidden for the
+    rest of the process, the next read moves it."""
+    legacy = {"profile": {"1": {"consent": True}}, "state": {"1": {"key": "c", "value": {"s": 3}}}}
+    (store.athletes_dir / f"{UID}.json").write_text(json.dumps(legacy))
+    real = atomic.atomic_write
+    refused: list[Path] = []
+
+    def refuse_once(path: Path, payload: object, *, backup: bool = False) -> None:
+        if path.name.endswith(".state.json") and not refused:
+            refused.append(path)
+            raise OSError(28, "No space left on device")
+        real(path, payload, backup=backup)
+
+    monkeypatch.setattr(atomic, "atomic_write", refuse_once)
+    with pytest.raises(StorageWriteError):
+        await store.state(UID, "c")
+    assert await store.state(UID, "c") == {"s": 3}
+    assert "state" not in on_disk(store)
+
+
+async def test_a_damaged_state_file_is_set_aside_and_the_import_check_names_it(
+    store: TinyStore,
+) -> None:
+    """At run time the athlete is not stuck (only an unfinished check-in is lost, kept aside);
+    the full check before an import names the file."""
+    await store.save_checkin(UID, checkin("c01"), [reminder("r1")])
+    (store.athletes_dir / f"{UID}.state.json").write_text("{broken")
+    with pytest.raises(CorruptDataError, match=f"{UID}.state.json"):
+        TinyStore(store.data_dir).scan()
+    fresh = TinyStore(store.data_dir)
+    assert await fresh.state(UID, "checkin") is None
+    await fresh.set_state(UID, "checkin", {"step": 1})
+    assert await TinyStore(store.data_dir).state(UID, "checkin") == {"step": 1}
+    assert list(store.athletes_dir.glob(f"{UID}.state.json.corrupt-*"))
+    await fresh.erase(UID)
+    assert not [p for p in store.athletes_dir.iterdir() if p.name.startswith(f"{UID}.")]
+
+
+async def test_a_read_waiting_on_an_erasure_does_not_bring_the_athlete_back(
+    store: TinyStore,
+) -> None:
+    await store.save_checkin(UID, checkin("c01"), [reminder("r1")])
+    lock = store._lock(UID)
+    lock.acquire()
+    reading = asyncio.create_task(store.checkins(UID))  # passes the first check, then waits
+    await asyncio.sleep(0.05)
+    erasing = asyncio.create_task(store.erase(UID))
+    await asyncio.sleep(0.05)
+    lock.release()
+    await asyncio.gather(reading, erasing)
+    assert await store.update_reminders(UID, (), new=[reminder("r2")], create=False) == []
+    assert not (store.athletes_dir / f"{UID}.json").exists()

@@ -9,6 +9,7 @@ same four timeouts, TimedOut and NetworkError for transport failures.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aiohttp
@@ -17,6 +18,7 @@ from telegram.request import BaseRequest, RequestData
 
 # 8 in flight over ~50 ms real round trips is ~160 calls/s, far above Telegram's 30 msg/s.
 MAX_IN_FLIGHT = 8
+TOKEN_PATH = re.compile(r"/(?:file/)?bot[^/\s'\"]+")
 MEDIA_WRITE_TIMEOUT = 20.0  # PTB's default for uploads (a chart, an export)
 
 
@@ -54,6 +56,7 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 headers={"User-Agent": self.USER_AGENT},
+                trust_env=True,  # HTTPS_PROXY and friends, as httpx honours them
             )
 
     async def shutdown(self) -> None:
@@ -88,19 +91,24 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, data=_body(request_data), timeout=timeout, allow_redirects=False
             ) as response:
                 return response.status, await response.read()
-        except TimeoutError as err:
-            raise TimedOut from err
+        except TimeoutError:  # not chained: aiohttp's errors carry the URL, and so the token
+            raise TimedOut(f"Timed out ({method} call)") from None
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {_without_token(err)}") from None
 
     def _given(self, value: Any, name: str, default: float | None = None) -> float | None:
         """A timeout passed to the call, else `default`, else this client's own."""
         if isinstance(value, type(BaseRequest.DEFAULT_NONE)):
             return default if default is not None else self._timeouts[name]
         return value
+
+
+def _without_token(err: Exception) -> str:
+    """An error's message with any Bot API path (`/bot<token>/...`) masked."""
+    return TOKEN_PATH.sub("/bot<token>", str(err))
 
 
 def _total(*timeouts: float | None) -> float | None:

@@ -4,18 +4,29 @@ so that an answer rewrites a file of a few hundred bytes, not the athlete's whol
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
-from bot.storage.atomic import AtomicJSONStorage, dumps, json_copy
+from bot.storage.atomic import (
+    AtomicJSONStorage,
+    CorruptDataError,
+    backup_path,
+    dumps,
+    json_copy,
+)
 from bot.storage.base import Record, Where
 
 PROFILE, CHECKINS, REMINDERS, STATE = "profile", "checkins", "reminders", "state"
 PROFILE_ID = 1
+log = logging.getLogger(__name__)
 STATE_SUFFIX = ".state.json"
 
 
@@ -31,6 +42,26 @@ def athlete_id(name: str, *, state_too: bool = False) -> int | None:
 def state_path(path: Path) -> Path:
     """The conversation-state file beside an athlete file (`<id>.state.json`)."""
     return path.with_name(path.name.removesuffix(".json") + STATE_SUFFIX)
+
+
+def remove_files(path: Path) -> None:
+    """Delete an athlete file and its state file, with their backups, copies set aside by a
+    restore and leftovers of killed writes."""
+    for file in (path, state_path(path)):
+        file.unlink(missing_ok=True)
+        backup_path(file).unlink(missing_ok=True)
+        for aside in file.parent.glob(f"{file.name}.corrupt-*"):
+            aside.unlink(missing_ok=True)
+        for leftover in file.parent.glob(f".{file.name}.*.tmp"):
+            leftover.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReminder:
+    """A pending reminder found in an athlete file."""
+
+    user_id: int
+    record: Record
 
 
 class TableCachingStorage(AtomicJSONStorage):
@@ -95,17 +126,29 @@ class AthleteFile:
 
     def state(self, key: str) -> Record | None:
         """A piece of conversation state."""
-        return get_keyed(self.state_db.table(STATE, cache_size=0), key)
+        return get_keyed(self._state_table(), key)
 
     def set_state(self, key: str, value: Record | None) -> None:
         """Replace (or with None, delete) a piece of conversation state: one durable write."""
         if value is not None or self.state(key) is not None:
             with self.state_storage.batch():
-                put_keyed(self.state_db.table(STATE, cache_size=0), key, value)
+                put_keyed(self._state_table(), key, value)
 
     def state_rows(self) -> list[Record]:
         """Every piece of conversation state as stored (key, value)."""
-        return [plain(d) for d in self.state_db.table(STATE, cache_size=0).all()]
+        return [plain(d) for d in self._state_table().all()]
+
+    def _state_table(self) -> Table:
+        """The state file's one table. A damaged state file is set aside (`.corrupt-<time>`,
+        as `restore` does) and started anew: it only holds an unfinished check-in."""
+        try:
+            self.state_storage.read()
+        except CorruptDataError as exc:
+            path = self.state_storage.path
+            aside = path.with_name(f"{path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%S}")
+            os.replace(path, aside)
+            log.error("%s: set aside as %s, the unfinished check-in starts again", exc, aside.name)
+        return self.state_db.table(STATE, cache_size=0)
 
     def move_legacy_state(self) -> None:
         """Files written before the state had a file of its own keep it as a table: copy it to
@@ -114,6 +157,7 @@ class AthleteFile:
         legacy = (self.storage.read() or {}).get(STATE)
         if legacy is None:
             return
+        self._state_table()  # a damaged state file is set aside first
         if self.state_storage.read() is None:
             self.state_storage.write({STATE: json_copy(legacy)})
         with self.storage.batch():

@@ -7,8 +7,9 @@ exactly that identity (every write replaces the file, so any write changes it) a
 otherwise, as it does for a missing, damaged or outdated snapshot. It holds user ids, reminder ids
 and due times, no answers; erasing an athlete removes their line at once.
 
-One line per athlete, `<uid> <inode> <size> <mtime_ns> <ctime_ns> <entries>`, where `<entries>` is
-the compact JSON list of `[reminder id, due_at]`; a line is read only when its athlete is.
+One line per athlete, `<uid> <inode> <size> <mtime_ns> <ctime_ns> <crc32> <entries>`, where
+`<entries>` is the compact JSON list of `[reminder id, due_at]` and the CRC covers the rest of the
+line; a line is read only when its athlete is, and one that fails any check is not trusted.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import itertools
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import suppress
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext, suppress
+from datetime import datetime
 from pathlib import Path
 
 from bot.storage.athlete_file import REMINDERS, athlete_id
@@ -29,7 +33,7 @@ from bot.storage.recover import read_checked
 log = logging.getLogger(__name__)
 
 NAME = "due-index.txt"
-HEADER = "due-index 2\n"
+HEADER = "due-index 3\n"
 NONE = "[]"  # the entries of an athlete with nothing pending (one shared string)
 
 FileKey = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
@@ -47,8 +51,15 @@ def entries_of(records: Iterable[Record]) -> str:
 
 
 def due_list(entries: str) -> list[tuple[str, str]]:
-    """The (id, due_at) pairs of an entries string."""
-    return [] if entries is NONE or entries == NONE else [(i, d) for i, d in json.loads(entries)]
+    """The (id, due_at) pairs of an entries string (ValueError when it holds anything else)."""
+    if entries is NONE or entries == NONE:
+        return []
+    pairs = json.loads(entries)
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) for v in p) for p in pairs
+    ):
+        raise ValueError("not a list of [id, due_at]")
+    return [(rid, due) for rid, due in pairs]
 
 
 def read(path: Path) -> dict[int, str]:
@@ -69,22 +80,31 @@ def read(path: Path) -> dict[int, str]:
     return lines
 
 
-def trusted(line: str | None, key: FileKey) -> str | None:
-    """A line's entries if it was written for exactly this version of the file, else None."""
-    if line is None:
+def trusted(uid: int, rest: str | None, key: FileKey) -> str | None:
+    """A line's entries if it is intact and was written for exactly this version of the file."""
+    if rest is None:
         return None
-    *identity, entries = line.rstrip("\n").split(" ", 4)
     try:
-        same = tuple(map(int, identity)) == key
-        json.loads(entries)  # a damaged line is not trusted
-    except ValueError:
+        *identity, crc, entries = rest.rstrip("\n").split(" ", 5)
+        if int(crc) != _crc(uid, key, entries) or tuple(map(int, identity)) != key:
+            return None
+        for _rid, due in due_list(entries):
+            if datetime.fromisoformat(due).tzinfo is None:
+                return None
+    except (ValueError, TypeError):
         return None
-    return entries if same else None
+    return entries
 
 
 def line(uid: int, key: FileKey, entries: str) -> str:
     """One athlete's line."""
-    return f"{uid} {key[0]} {key[1]} {key[2]} {key[3]} {entries}\n"
+    identity = " ".join(map(str, key))
+    return f"{uid} {identity} {_crc(uid, key, entries)} {entries}\n"
+
+
+def _crc(uid: int, key: FileKey, entries: str) -> int:
+    """The checksum of a line's content."""
+    return zlib.crc32(f"{uid} {' '.join(map(str, key))} {entries}".encode())
 
 
 def write(path: Path, lines: Iterable[str]) -> None:
@@ -107,7 +127,8 @@ class DueFiles:
         """Nothing known before `restore`."""
         self.snapshot = data_dir / NAME
         self.folder = athletes_dir
-        self.entries: dict[int, str] = {}
+        self.entries: dict[int, str | None] = {}  # None: not known for sure, read at next start
+        self._lock = threading.Lock()  # one rewrite of the snapshot at a time
         self.parsed = 0  # athlete files `restore` had to read
         self.restored = False
 
@@ -115,12 +136,14 @@ class DueFiles:
         """Yield (athlete, reminder id, due_at) of every pending reminder, from the snapshot for
         unchanged files, else by parsing the file (CorruptDataError names a broken one); then
         bring the snapshot up to date."""
+        for leftover in self.snapshot.parent.glob(f".{NAME}.*.tmp"):  # a killed rewrite's
+            leftover.unlink(missing_ok=True)
         known = read(self.snapshot)
         for entry in os.scandir(self.folder):
             uid = athlete_id(entry.name)
             if uid is None:
                 continue
-            entries = trusted(known.pop(uid, None), file_key(entry.stat()))
+            entries = trusted(uid, known.pop(uid, None), file_key(entry.stat()))
             if entries is None:
                 data = read_checked(self.folder / entry.name)
                 entries = entries_of(data.get(REMINDERS, {}).values())
@@ -136,18 +159,29 @@ class DueFiles:
         """An athlete's reminders were just written (call under the athlete's lock)."""
         self.entries[uid] = entries_of(records)
 
+    def distrust(self, uid: int) -> None:
+        """A write failed after it may have replaced the file: leave the athlete out of the
+        next snapshot, so that the start after it reads the file."""
+        self.entries[uid] = None
+
     def forget(self, uid: int) -> None:
         """An athlete was erased: nothing of them stays here or in the snapshot."""
-        if self.entries.pop(uid, None) is not None:
+        self.entries.pop(uid, None)
+        with self._lock:
             without(self.snapshot, uid)
 
-    def save(self) -> None:
-        """Write the snapshot (only while no write is in progress: at a start or a stop)."""
+    def save(self, lock: Callable[[int], AbstractContextManager[object]] | None = None) -> None:
+        """Write the snapshot; with `lock`, each athlete's line is taken under their lock (at a
+        stop, where an abandoned update's write may still run)."""
         folder = str(self.folder)
 
         def lines() -> Iterator[str]:
-            for uid, entries in list(self.entries.items()):
-                with suppress(FileNotFoundError):
-                    yield line(uid, file_key(os.stat(os.path.join(folder, f"{uid}.json"))), entries)
+            for uid in list(self.entries):
+                with lock(uid) if lock else nullcontext(), suppress(FileNotFoundError):
+                    entries = self.entries.get(uid)
+                    if entries is not None:
+                        stat = os.stat(os.path.join(folder, f"{uid}.json"))
+                        yield line(uid, file_key(stat), entries)
 
-        write(self.snapshot, lines())
+        with self._lock:
+            write(self.snapshot, lines())

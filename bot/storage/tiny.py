@@ -9,7 +9,6 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,12 +25,14 @@ from bot.storage.athlete_file import (
     REMINDERS,
     STATE,
     AthleteFile,
+    PendingReminder,
     athlete_id,
     change,
     plain,
+    remove_files,
     state_path,
 )
-from bot.storage.atomic import StorageWriteError, backup_path
+from bot.storage.atomic import CorruptDataError, StorageWriteError
 from bot.storage.base import Record, ReminderFilter, Store, Where, linked_profile, pending
 from bot.storage.recover import read_checked
 from bot.storage.teams import TinyTeamStore
@@ -40,14 +41,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _id_field = Query().id
-
-
-@dataclass(frozen=True, slots=True)
-class PendingReminder:
-    """A pending reminder found on disk at start-up."""
-
-    user_id: int
-    record: Record
 
 
 class TinyStore(Store):
@@ -102,7 +95,7 @@ class TinyStore(Store):
     async def close(self) -> None:
         """Write the due index's snapshot, so the next start reads only files changed since."""
         if self._due_files.restored:
-            await asyncio.to_thread(self._due_files.save)
+            await asyncio.to_thread(self._due_files.save, self._lock)
 
     def indexed(self) -> int:
         """How many reminders the in-memory due index holds."""
@@ -118,13 +111,14 @@ class TinyStore(Store):
                 yield uid
 
     def scan(self) -> list[PendingReminder]:
-        """Parse every data file (CorruptDataError names a broken one); return pending reminders."""
-        return [
-            PendingReminder(uid, record)
-            for uid in self.athlete_ids()
-            for record in read_checked(self.path(uid)).get(REMINDERS, {}).values()
-            if pending(record)
-        ]
+        """Parse every data file, state files too (CorruptDataError names a broken one); return
+        the pending reminders."""
+        found = []
+        for uid in self.athlete_ids():
+            read_checked(state_path(self.path(uid)))
+            reminders = read_checked(self.path(uid)).get(REMINDERS, {}).values()
+            found += [PendingReminder(uid, record) for record in reminders if pending(record)]
+        return found
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -148,7 +142,12 @@ class TinyStore(Store):
             else:
                 self._open.move_to_end(uid)
                 return handle
-        handle.move_legacy_state()
+        try:
+            handle.move_legacy_state()
+        except BaseException:  # not opened: the next use tries again
+            with self._open_lock:
+                self._open.pop(uid, None)
+            raise
         return handle
 
     def _read_sync(self, uid: int, fn: Callable[[AthleteFile], T], default: T) -> T:
@@ -156,6 +155,8 @@ class TinyStore(Store):
         if not self._stored(uid):
             return default
         with self._lock(uid):
+            if not self._stored(uid):  # erased while this read waited: do not open it again
+                return default
             return fn(self._file(uid))
 
     def _write_sync(
@@ -169,14 +170,19 @@ class TinyStore(Store):
                 return None
             handle = self._file(uid)
             handle.storage.touched.clear()
-            with handle.storage.batch():
-                result = fn(handle)
+            try:
+                with handle.storage.batch():
+                    result = fn(handle)
+            except BaseException:  # e.g. the folder fsync failed after the file was replaced
+                if REMINDERS in handle.storage.touched:
+                    self._due_files.distrust(uid)
+                raise
             if REMINDERS in handle.storage.touched:
                 self._due_files.update(uid, handle.reminder_records())
             if clear_state:
                 try:
                     handle.set_state(clear_state, None)
-                except StorageWriteError as exc:  # what was asked is stored: say so, not this
+                except (StorageWriteError, CorruptDataError) as exc:  # what was asked is stored
                     log.error("athlete %s: could not clear %r: %s", uid, clear_state, exc)
             return result
 
@@ -378,17 +384,11 @@ class TinyStore(Store):
         await self._write(uid, apply)
 
     async def erase(self, uid: int) -> None:
-        """Delete the athlete's file, its backup and any leftovers of killed writes."""
+        """Delete the athlete's files, their backups and any leftovers of killed writes."""
 
         def erase() -> None:
             with self._lock(uid):
-                for path in (self.path(uid), state_path(self.path(uid))):
-                    path.unlink(missing_ok=True)
-                    backup_path(path).unlink(missing_ok=True)
-                    for aside in self.athletes_dir.glob(f"{path.name}.corrupt-*"):  # by restore
-                        aside.unlink(missing_ok=True)
-                    for leftover in self.athletes_dir.glob(f".{path.name}.*.tmp"):  # killed writes
-                        leftover.unlink(missing_ok=True)
+                remove_files(self.path(uid))
                 with self._open_lock:
                     handle = self._open.pop(uid, None)
                 if handle is not None:
