@@ -99,3 +99,33 @@ async def test_claims_made_as_shutdown_begins_are_handed_back() -> None:
     assert recorder.released == ["a", "b"]
     assert recorder.worked == []
     assert ctx.application.tasks == []
+
+
+async def test_a_tick_cancelled_by_stopping_ends_quietly_but_not_while_running() -> None:
+    """The JobQueue cancels a tick still claiming when the application stops: that is no
+    error (APScheduler would log one); a cancellation while running still propagates."""
+    hanging = asyncio.Event()
+
+    async def slow_claim(_now: datetime, _room: int) -> list[str]:
+        await hanging.wait()
+        return []
+
+    recorder = Recorder([])
+    recorder.claim = slow_claim  # type: ignore[method-assign]
+    loop = loop_for(recorder, 2)
+    for running, propagates in ((False, False), (True, True)):
+        ctx = context(running=True)
+        tick = asyncio.create_task(loop.tick(ctx))
+        await asyncio.sleep(0)
+        ctx.application.running = running  # stop() clears it before cancelling its jobs
+        tick.cancel()
+        if propagates:
+            try:
+                await tick
+            except asyncio.CancelledError:
+                pass
+            else:
+                raise AssertionError("a cancellation while running was swallowed")
+        else:
+            await tick
+            assert not tick.cancelled()

@@ -3,6 +3,7 @@ claims what is due, works each claim in its own task, and hands claims back on s
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,6 +56,16 @@ class ClaimLoop(Generic[Claim]):
 
     async def tick(self, context: BotContext) -> None:
         """Claim what is due (as much as there is room for) and start each claim's task."""
+        try:
+            await self._tick(context)
+        except asyncio.CancelledError:
+            if context.application.running:
+                raise
+            # Stopping cancels a tick still claiming; nothing is lost: a claim not yet worked
+            # comes back when its lease runs out, or with the due index rebuilt at start.
+
+    async def _tick(self, context: BotContext) -> None:
+        """One tick's work."""
         room = self.max_in_flight - len(self._in_flight)
         if room <= 0 or not context.application.running:
             return
