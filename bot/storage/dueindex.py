@@ -50,16 +50,18 @@ def entries_of(records: Iterable[Record]) -> str:
     return dumps(due) if due else NONE
 
 
-def due_list(entries: str) -> list[tuple[str, str]]:
-    """The (id, due_at) pairs of an entries string (ValueError when it holds anything else)."""
+def due_list(entries: str) -> list[tuple[str, datetime]]:
+    """The (id, due time) pairs of an entries string (ValueError or TypeError when it holds
+    anything but ids and tz-aware times)."""
     if entries is NONE or entries == NONE:
         return []
     pairs = json.loads(entries)
-    if not isinstance(pairs, list) or not all(
-        isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) for v in p) for p in pairs
-    ):
+    if not isinstance(pairs, list):
         raise ValueError("not a list of [id, due_at]")
-    return [(rid, due) for rid, due in pairs]
+    due = [(rid, datetime.fromisoformat(at)) for rid, at in pairs]
+    if not all(isinstance(rid, str) and at.tzinfo is not None for rid, at in due):
+        raise ValueError("not a list of [id, tz-aware due_at]")
+    return due
 
 
 def read(path: Path) -> dict[int, str]:
@@ -80,20 +82,20 @@ def read(path: Path) -> dict[int, str]:
     return lines
 
 
-def trusted(uid: int, rest: str | None, key: FileKey) -> str | None:
-    """A line's entries if it is intact and was written for exactly this version of the file."""
+def trusted(
+    uid: int, rest: str | None, key: FileKey
+) -> tuple[str, list[tuple[str, datetime]]] | None:
+    """A line's entries and their pairs, if it is intact and was written for exactly this
+    version of the file."""
     if rest is None:
         return None
     try:
         *identity, crc, entries = rest.rstrip("\n").split(" ", 5)
-        if int(crc) != _crc(uid, key, entries) or tuple(map(int, identity)) != key:
+        if tuple(map(int, identity)) != key or int(crc) != _crc(uid, key, entries):
             return None
-        for _rid, due in due_list(entries):
-            if datetime.fromisoformat(due).tzinfo is None:
-                return None
+        return entries, due_list(entries)
     except (ValueError, TypeError):
         return None
-    return entries
 
 
 def line(uid: int, key: FileKey, entries: str) -> str:
@@ -132,8 +134,8 @@ class DueFiles:
         self.parsed = 0  # athlete files `restore` had to read
         self.restored = False
 
-    def restore(self) -> Iterator[tuple[int, str, str]]:
-        """Yield (athlete, reminder id, due_at) of every pending reminder, from the snapshot for
+    def restore(self) -> Iterator[tuple[int, str, datetime]]:
+        """Yield (athlete, reminder id, due time) of every pending reminder, from the snapshot for
         unchanged files, else by parsing the file (CorruptDataError names a broken one); then
         bring the snapshot up to date."""
         for leftover in self.snapshot.parent.glob(f".{NAME}.*.tmp"):  # a killed rewrite's
@@ -143,13 +145,13 @@ class DueFiles:
             uid = athlete_id(entry.name)
             if uid is None:
                 continue
-            entries = trusted(uid, known.pop(uid, None), file_key(entry.stat()))
-            if entries is None:
+            found = trusted(uid, known.pop(uid, None), file_key(entry.stat()))
+            if found is None:
                 data = read_checked(self.folder / entry.name)
                 entries = entries_of(data.get(REMINDERS, {}).values())
-                self.parsed += 1
-            self.entries[uid] = entries
-            for rid, due in due_list(entries):
+                found, self.parsed = (entries, due_list(entries)), self.parsed + 1
+            self.entries[uid] = found[0]
+            for rid, due in found[1]:
                 yield uid, rid, due
         self.restored = True
         if self.parsed or known:  # files read, or gone since the snapshot: it must change

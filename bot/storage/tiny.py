@@ -78,7 +78,7 @@ class TinyStore(Store):
         self.prepare()
         dirlock.hold(self.data_dir)
         for uid, rid, due in self._due_files.restore():
-            self._due.push((uid, rid), datetime.fromisoformat(due))
+            self._due.push((uid, rid), due)
         for team in self.teams.scan():
             if team.get("active"):
                 self.teams.agenda.push(int(team["id"]), AT_ONCE)
