@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 import telegram
@@ -47,6 +48,16 @@ class SlowServer:
             self.in_flight -= 1
 
 
+@asynccontextmanager
+async def opened(request: AiohttpRequest) -> AsyncIterator[AiohttpRequest]:
+    """The request initialized for the block and shut down after it."""
+    await request.initialize()
+    try:
+        yield request
+    finally:
+        await request.shutdown()
+
+
 def _field(value: object) -> object:
     """A form field as text, or an uploaded file as (file name, content)."""
     upload = getattr(value, "file", None)
@@ -83,15 +94,11 @@ async def test_real_calls_and_uploads_through_ptb() -> None:
 async def test_at_most_connections_in_flight(slow: tuple[SlowServer, str]) -> None:
     """20 concurrent calls all arrive, never more than 3 at the server at once."""
     server, url = slow
-    request = AiohttpRequest(3)
-    await request.initialize()
-    try:
+    async with opened(AiohttpRequest(3)) as request:
         data = RequestData()
         results = await asyncio.gather(
             *(request.post(f"{url}/m{n}", data, pool_timeout=10) for n in range(20))
         )
-    finally:
-        await request.shutdown()
     assert results == [MESSAGE] * 20
     assert server.served == 20
     assert 1 < server.peak <= 3
@@ -100,13 +107,9 @@ async def test_at_most_connections_in_flight(slow: tuple[SlowServer, str]) -> No
 async def test_upload_is_multipart_with_its_file_name(slow: tuple[SlowServer, str]) -> None:
     """Files go as multipart parts with their names; the other parameters as form fields."""
     server, url = slow
-    request = AiohttpRequest()
-    bot = telegram.Bot(TOKEN, base_url=f"{url}/bot", request=request)
-    await request.initialize()
-    try:
+    async with opened(AiohttpRequest()) as request:
+        bot = telegram.Bot(TOKEN, base_url=f"{url}/bot", request=request)
         await bot.send_document(7, io.BytesIO(b"x;y"), filename="h.csv", caption="c")
-    finally:
-        await request.shutdown()
     form = server.forms[-1]
     assert form["document"] == ("h.csv", b"x;y")
     assert (form["chat_id"], form["caption"]) == ("7", "c")
@@ -116,24 +119,16 @@ async def test_a_slow_answer_is_timed_out(slow: tuple[SlowServer, str]) -> None:
     """A reply slower than the read timeout raises PTB's TimedOut."""
     server, url = slow
     server.delay = 2.0
-    request = AiohttpRequest(read_timeout=0.2)
-    await request.initialize()
-    try:
+    async with opened(AiohttpRequest(read_timeout=0.2)) as request:
         with pytest.raises(TimedOut):
             await request.post(f"{url}/getMe")
-    finally:
-        await request.shutdown()
 
 
 async def test_nobody_listening_is_a_network_error() -> None:
     """A refused connection raises PTB's NetworkError (the caller retries), not aiohttp's."""
-    request = AiohttpRequest()
-    await request.initialize()
-    try:
+    async with opened(AiohttpRequest()) as request:
         with pytest.raises(NetworkError):
             await request.post(f"http://127.0.0.1:{free_port()}/getMe")
-    finally:
-        await request.shutdown()
 
 
 async def test_a_request_not_initialized_refuses_calls() -> None:
@@ -141,18 +136,18 @@ async def test_a_request_not_initialized_refuses_calls() -> None:
     request = AiohttpRequest()
     with pytest.raises(NetworkError, match="not initialized"):
         await request.post("http://127.0.0.1:1/getMe")
+    async with opened(request):
+        pass
+    with pytest.raises(NetworkError, match="not initialized"):
+        await request.post("http://127.0.0.1:1/getMe")
 
 
 async def test_no_error_carries_the_token() -> None:
     """aiohttp puts the URL (and so the token) in some errors: the message masks it and the
     cause is not chained."""
-    request = AiohttpRequest()
-    await request.initialize()
-    try:
+    async with opened(AiohttpRequest()) as request:
         with pytest.raises(NetworkError) as caught:
             await request.post("http://[::1/bot123456:SECRET-token/getMe")
-    finally:
-        await request.shutdown()
     assert "SECRET" not in str(caught.value)
     assert "/bot<token>/" in str(caught.value)
     assert "SECRET" not in repr(caught.value.__cause__)
