@@ -16,6 +16,7 @@ import pytest
 
 from bot.athletes import service
 from bot.storage import CorruptDataError, StorageWriteError, TinyStore, atomic
+from bot.storage.athlete_file import remove_files
 from bot.storage.base import PENDING, ReminderFilter
 
 UID = 4242
@@ -530,14 +531,17 @@ async def test_a_damaged_state_file_is_set_aside_and_the_import_check_names_it(
 async def test_a_read_waiting_on_an_erasure_does_not_bring_the_athlete_back(
     store: TinyStore,
 ) -> None:
+    """The erasure takes the lock first (deterministically: it is done here, under the lock,
+    as `erase` does it); the read that waited finds nothing and opens nothing."""
     await store.save_checkin(UID, checkin("c01"), [reminder("r1")])
     lock = store._lock(UID)
     lock.acquire()
     reading = asyncio.create_task(store.checkins(UID))  # passes the first check, then waits
-    await asyncio.sleep(0.05)
-    erasing = asyncio.create_task(store.erase(UID))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
+    remove_files(store.path(UID))  # what erase does under the athlete's lock
+    store._open.pop(UID, None)
     lock.release()
-    await asyncio.gather(reading, erasing)
+    assert await reading == []
+    assert UID not in store._open
     assert await store.update_reminders(UID, (), new=[reminder("r2")], create=False) == []
     assert not (store.athletes_dir / f"{UID}.json").exists()

@@ -167,11 +167,11 @@ class AthleteFile:
     def rows(self, name: str) -> list[Record]:
         """Copies of a table's records in stored order (straight from the data: no TinyDB
         Document per record, which cost a third of reading a long history)."""
-        return json_copy(list(((self.storage.read() or {}).get(name) or {}).values()))
+        return json_copy(self.stored(name))
 
-    def reminder_records(self) -> list[Record]:
-        """The reminder records as stored (not copies: read them under the athlete's lock)."""
-        return list(((self.storage.read() or {}).get(REMINDERS) or {}).values())
+    def stored(self, name: str) -> list[Record]:
+        """A table's records as stored (not copies: read them under the athlete's lock)."""
+        return list(((self.storage.read() or {}).get(name) or {}).values())
 
 
 def plain(doc: Document | None) -> Record | None:

@@ -178,7 +178,7 @@ class TinyStore(Store):
                     self._due_files.distrust(uid)
                 raise
             if REMINDERS in handle.storage.touched:
-                self._due_files.update(uid, handle.reminder_records())
+                self._due_files.update(uid, handle.stored(REMINDERS))
             if clear_state:
                 try:
                     handle.set_state(clear_state, None)
