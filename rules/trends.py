@@ -115,6 +115,9 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+MAX_CHART_DAYS = 42
+
+
 @dataclass(frozen=True)
 class Day:
     """One day of the history chart."""
@@ -124,6 +127,18 @@ class Day:
     load: float
     red_flag: bool
     missed_refuel: bool
+
+
+def history_chart(
+    checkins: Sequence[CheckIn], tz: tzinfo, today: date, now: datetime
+) -> tuple[Day, ...]:
+    """The /history chart's days: from the first check-in's day to today, at most six weeks;
+    none before the first session."""
+    if not sessions(checkins):
+        return ()
+    first = min(local_day(c, tz) for c in checkins)
+    span = min(MAX_CHART_DAYS, (today - first).days + 1)
+    return tuple(chart_days(checkins, tz, today, span, now))
 
 
 def chart_days(

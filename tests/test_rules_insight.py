@@ -13,8 +13,10 @@ from rules.engine import advise
 from rules.load import daily_loads, monotony, session_load, summarize_load
 from rules.model import CheckIn, Kind
 from rules.trends import (
+    MAX_CHART_DAYS,
     chart_days,
     heaviness_weeks,
+    history_chart,
     hit_rate,
     refuel_streak,
     refuelled_in_time,
@@ -225,6 +227,20 @@ def test_chart_days_mark_red_flags_and_missed_windows():
     assert by_day[days_ago(1)].red_flag
     assert by_day[days_ago(1)].heaviness == 8
     assert by_day[TODAY].heaviness is None
+
+
+def test_history_chart_runs_from_the_first_day_for_at_most_six_weeks() -> None:
+    now = datetime.combine(TODAY, time(20), UTC)
+    recent = session(days_ago(2), 5, 45, id="r")
+    assert [d.day for d in history_chart([recent], UTC, TODAY, now)] == [
+        days_ago(2),
+        days_ago(1),
+        TODAY,
+    ]
+    old = session(days_ago(100), 5, 45, id="o")
+    assert len(history_chart([old, recent], UTC, TODAY, now)) == MAX_CHART_DAYS
+    readiness = CheckIn(created_at=now, leg_heaviness=None, kind=Kind.READINESS)
+    assert history_chart([readiness], UTC, TODAY, now) == ()  # no session yet: no chart
 
 
 def test_heaviness_weeks_compare_the_last_seven_days_with_the_seven_before() -> None:
